@@ -1,0 +1,63 @@
+# downwatch: the two commands of the README are `make demo` and `make test`.
+# Every target installs missing Debian packages first (`make deps`, as root).
+
+BUILD      ?= build
+BUILD_ASAN ?= build-asan
+BUILD_FUZZ ?= build-fuzz
+JOBS       ?= $(shell nproc)
+FUZZ_SECONDS ?= 60
+
+PACKAGES       = build-essential cmake pkg-config python3 libmicrohttpd-dev \
+                 libsqlite3-dev libgeoip-dev geoip-database libcmocka-dev \
+                 libjsmn-dev libcurl4-openssl-dev libxxhash-dev
+BENCH_PACKAGES = wrk nginx-light
+FUZZ_PACKAGES  = clang libclang-rt-14-dev
+
+.PHONY: all deps deps-bench deps-fuzz build test test-asan demo demo-stop \
+        bench fuzz fuzz-build clean
+
+all: build
+
+deps:
+	@scripts/ensure-packages $(PACKAGES)
+
+deps-bench: deps
+	@scripts/ensure-packages $(BENCH_PACKAGES)
+
+deps-fuzz: deps
+	@scripts/ensure-packages $(FUZZ_PACKAGES)
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+# All unit and integration tests, then the same suite under ASan+UBSan.
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+test-asan: deps
+	@cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DDW_SANITIZE=ON >/dev/null
+	@cmake --build $(BUILD_ASAN) -j $(JOBS)
+	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j $(JOBS)
+
+# Build, start the server on its defaults, feed it sample traffic, show it.
+demo: build
+	@scripts/demo
+
+demo-stop:
+	@scripts/demo --stop
+
+bench: build deps-bench
+	@bench/ingest
+
+fuzz-build: deps-fuzz
+	@CC=clang cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDW_FUZZ=ON >/dev/null
+	@cmake --build $(BUILD_FUZZ) -j $(JOBS)
+
+fuzz: fuzz-build
+	@scripts/fuzz $(BUILD_FUZZ) $(FUZZ_SECONDS)
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

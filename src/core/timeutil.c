@@ -1,0 +1,139 @@
+/* timeutil.c - clock reads and ISO 8601 conversion (see timeutil.h). The
+ * parser is a strict hand-written scanner over a length-bounded buffer (the
+ * input is not NUL-terminated); the civil-date arithmetic is Howard
+ * Hinnant's days_from_civil, so no locale or TZ state is involved. */
+#include "core/timeutil.h"
+
+#include <stdio.h>
+#include <time.h>
+
+int64_t time_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec;
+}
+
+int64_t time_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t time_mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static int is_leap(int64_t y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/* Read exactly n digits at s[*pos]; -1 if any is not a digit. */
+static int digits(const char *s, size_t len, size_t *pos, unsigned n)
+{
+    int v = 0;
+    if (*pos + n > len)
+        return -1;
+    for (unsigned i = 0; i < n; i++) {
+        char c = s[*pos + i];
+        if (c < '0' || c > '9')
+            return -1;
+        v = v * 10 + (c - '0');
+    }
+    *pos += n;
+    return v;
+}
+
+static int expect(const char *s, size_t len, size_t *pos, char c)
+{
+    if (*pos >= len || s[*pos] != c)
+        return -1;
+    (*pos)++;
+    return 0;
+}
+
+int time_parse_iso(const char *s, size_t len, int64_t *out)
+{
+    static const unsigned mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    size_t p = 0;
+    int y = digits(s, len, &p, 4);
+    if (y < 1970 || expect(s, len, &p, '-'))
+        return -1;
+    int mo = digits(s, len, &p, 2);
+    if (mo < 1 || mo > 12 || expect(s, len, &p, '-'))
+        return -1;
+    int d = digits(s, len, &p, 2);
+    unsigned maxd = mdays[mo - 1] + (mo == 2 && is_leap(y));
+    if (d < 1 || (unsigned)d > maxd || expect(s, len, &p, 'T'))
+        return -1;
+    int h = digits(s, len, &p, 2);
+    if (h < 0 || h > 23 || expect(s, len, &p, ':'))
+        return -1;
+    int mi = digits(s, len, &p, 2);
+    if (mi < 0 || mi > 59 || expect(s, len, &p, ':'))
+        return -1;
+    int se = digits(s, len, &p, 2);
+    if (se < 0 || se > 60)
+        return -1;
+    if (p < len && s[p] == '.') {
+        size_t start = ++p;
+        while (p < len && s[p] >= '0' && s[p] <= '9' && p - start < 9)
+            p++;
+        if (p == start)
+            return -1;
+    }
+    int64_t offset = 0;
+    if (p < len && s[p] == 'Z') {
+        p++;
+    } else if (p < len && (s[p] == '+' || s[p] == '-')) {
+        int sign = s[p++] == '-' ? -1 : 1;
+        int oh = digits(s, len, &p, 2);
+        if (oh < 0 || oh > 23 || expect(s, len, &p, ':'))
+            return -1;
+        int om = digits(s, len, &p, 2);
+        if (om < 0 || om > 59)
+            return -1;
+        offset = sign * (oh * 3600 + om * 60);
+    } else {
+        return -1;
+    }
+    if (p != len)
+        return -1;
+    int64_t days = days_from_civil(y, (unsigned)mo, (unsigned)d);
+    *out = days * 86400 + h * 3600 + mi * 60 + (se > 59 ? 59 : se) - offset;
+    return 0;
+}
+
+void time_format(int64_t t, char *out, size_t outsz)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    snprintf(out, outsz, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+void time_format_ms(int64_t ms, char *out, size_t outsz)
+{
+    time_t tt = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    snprintf(out, outsz, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+             (int)(ms % 1000));
+}

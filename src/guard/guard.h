@@ -1,0 +1,52 @@
+/* guard.h - the first line of defence between a parsed report and the
+ * store: rate limits per address and one vote per client and service.
+ *
+ * Rate limit: a token bucket per client address (refill `rate` tokens per
+ * second up to `burst`); a request costs one token per report. Buckets live
+ * in a fixed-size table (hashed by address), so memory does not grow with
+ * the number of addresses; under a flood of distinct addresses old buckets
+ * are recycled, which only ever errs towards letting a request through.
+ *
+ * Votes: a report counts only if its voter (the client id, or the address
+ * when there is none) has not had a counted report for the same service in
+ * the last `vote_window` seconds of event time. A repeat is still stored,
+ * but marked as not counted. The vote table is a fixed-size open-addressing
+ * table of (voter hash, service) -> last counted time; when a probe run is
+ * full, the oldest entry in it is replaced.
+ *
+ * All functions are thread-safe (striped locks). Time is passed in. */
+#ifndef DW_GUARD_H
+#define DW_GUARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct guard_config {
+    double rate;          /* reports per second per address; 0 = no limit */
+    double burst;         /* bucket size, reports */
+    size_t bucket_slots;  /* rate-limit table size (rounded up to a power of 2) */
+    int64_t vote_window;  /* seconds */
+    size_t vote_slots;    /* vote table size (rounded up to a power of 2) */
+};
+
+struct guard;
+
+struct guard *guard_new(const struct guard_config *cfg);
+void guard_free(struct guard *g);
+
+/* Take `cost` tokens from the bucket of addr_key (a hash of the client
+ * address) at monotonic time now_ns. Returns 0 if allowed, or the number of
+ * whole seconds (>= 1) after which the request would be allowed (for
+ * Retry-After). A cost larger than the burst can never be allowed: the
+ * return is then the seconds to refill the whole bucket. */
+int guard_take(struct guard *g, uint64_t addr_key, double cost, int64_t now_ns);
+
+/* Record a vote of voter (a 64-bit hash) for service at event time ts.
+ * Returns 1 if it counts (first in its window), 0 if it is a repeat. */
+int guard_vote(struct guard *g, uint64_t voter, int service, int64_t ts);
+
+/* Seed the vote table from stored history at start-up:
+ * marks (voter, service) as having a counted vote at ts. */
+void guard_seed_vote(struct guard *g, uint64_t voter, int service, int64_t ts);
+
+#endif

@@ -1,0 +1,21 @@
+/* country.h - ISO 3166-1 alpha-2 country codes as small integers.
+ *
+ * A code "AB" maps to the index (A-'A')*26 + (B-'A') in [0, 676); only
+ * officially assigned codes (plus the user-assigned "ZZ", which downwatch
+ * uses for "unknown") are valid. Series and storage keep the index. */
+#ifndef DW_COUNTRY_H
+#define DW_COUNTRY_H
+
+#define COUNTRY_SLOTS 676        /* 26 * 26 */
+#define COUNTRY_UNKNOWN_CODE "ZZ"
+
+/* Index of a two-letter code (either case) if it is assigned, else -1. */
+int country_index(const char *code2);
+/* The upper-case code of a valid index into out[3]; returns out. */
+const char *country_code(int index, char out[3]);
+/* Whether the index is an assigned code. */
+int country_valid(int index);
+/* English short name ("Brazil"), or NULL for an invalid index. */
+const char *country_name(int index);
+
+#endif
