@@ -14,7 +14,8 @@
  * table of (voter hash, service) -> last counted time; when a probe run is
  * full, the oldest entry in it is replaced.
  *
- * All functions are thread-safe (striped locks). Time is passed in. */
+ * All functions are thread-safe (striped locks). Time is passed in. Memory
+ * is fixed by the configuration at guard_new(); no call allocates. */
 #ifndef DW_GUARD_H
 #define DW_GUARD_H
 
@@ -23,30 +24,50 @@
 
 struct guard_config {
     double rate;          /* reports per second per address; 0 = no limit */
-    double burst;         /* bucket size, reports */
+    double burst;         /* bucket size, reports (taken as at least 1) */
     size_t bucket_slots;  /* rate-limit table size (rounded up to a power of 2) */
-    int64_t vote_window;  /* seconds */
+    int64_t vote_window;  /* seconds; 0 = every report counts */
     size_t vote_slots;    /* vote table size (rounded up to a power of 2) */
 };
 
 struct guard;
 
+/* Build the tables: bucket_slots * 32 bytes and vote_slots * 16 bytes.
+ * Slot counts are rounded up to a power of 2 within [64, 2^30]. Never
+ * returns NULL (allocation aborts on OOM). Free with guard_free(). */
 struct guard *guard_new(const struct guard_config *cfg);
+/* Release g (NULL allowed). No other thread may be using it. */
 void guard_free(struct guard *g);
 
 /* Take `cost` tokens from the bucket of addr_key (a hash of the client
  * address) at monotonic time now_ns. Returns 0 if allowed, or the number of
  * whole seconds (>= 1) after which the request would be allowed (for
- * Retry-After). A cost larger than the burst can never be allowed: the
- * return is then the seconds to refill the whole bucket. */
+ * Retry-After). A refused request takes no tokens. A cost larger than the
+ * burst can never be allowed: the return is then the seconds to refill the
+ * whole bucket. A cost <= 0 and a rate of 0 are always allowed. now_ns that
+ * goes backwards (callers racing on the clock) refills nothing. */
 int guard_take(struct guard *g, uint64_t addr_key, double cost, int64_t now_ns);
 
-/* Record a vote of voter (a 64-bit hash) for service at event time ts.
- * Returns 1 if it counts (first in its window), 0 if it is a repeat. */
+/* Record a vote of voter (a 64-bit hash) for service at event time ts
+ * (Unix seconds). Returns 1 if it counts, 0 if it is a repeat.
+ *
+ * Against the last counted vote of (voter, service) at time t:
+ *   ts >= t + window      counts, and becomes the last counted vote;
+ *   t - window < ts < t + window   a repeat (a replay's event times may be
+ *                         slightly shuffled: an earlier report near a
+ *                         counted one is still the same vote);
+ *   ts <= t - window      a repeat too: the table keeps only the latest
+ *                         counted vote, so for a report that much older it
+ *                         cannot tell whether one was counted near it; it
+ *                         errs towards not counting, so a late or replayed
+ *                         flood of old reports cannot inflate the counts.
+ * A (voter, service) not in the table counts. Table pressure (a probe run
+ * full of newer entries) can forget a vote, which errs towards counting. */
 int guard_vote(struct guard *g, uint64_t voter, int service, int64_t ts);
 
 /* Seed the vote table from stored history at start-up:
- * marks (voter, service) as having a counted vote at ts. */
+ * marks (voter, service) as having a counted vote at ts (the later of ts
+ * and what the table already holds). */
 void guard_seed_vote(struct guard *g, uint64_t voter, int service, int64_t ts);
 
 #endif

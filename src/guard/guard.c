@@ -1,0 +1,217 @@
+/* guard.c - rate limits and one vote per window (see guard.h).
+ *
+ * Both tables are flat arrays sized once at guard_new(). The rate-limit
+ * table is direct-mapped: slot = hash(addr_key), and a slot that holds
+ * another key is recycled as a new, full bucket. The vote table is split
+ * into aligned runs of VOTE_RUN slots (128 bytes); a key probes only its own
+ * run, so each run, and each bucket, is covered by exactly one of
+ * GUARD_STRIPES mutexes (run or slot index modulo the stripe count).
+ * Hashing is XXH3; a vote key is XXH3(voter) seeded with the service, and
+ * 0 marks an empty vote slot. */
+#include "guard/guard.h"
+#include "core/alloc.h"
+
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <xxhash.h>
+
+#define GUARD_STRIPES 64
+#define VOTE_RUN 8
+#define SLOTS_MIN 64
+#define SLOTS_MAX ((size_t)1 << 30)
+/* Tokens a request may be short of and still pass: absorbs the rounding of
+ * refills so a client that waits the announced Retry-After gets through. */
+#define TOKEN_SLACK 1e-9
+
+/* A mutex alone on its 64 bytes, so neighbouring stripes don't share a
+ * cache line more than they must. */
+union stripe {
+    pthread_mutex_t lock;
+    char pad[64];
+};
+
+struct bucket {
+    uint64_t key;
+    double tokens;
+    int64_t last_ns;  /* time of the last refill */
+    int used;
+};
+
+struct vote {
+    uint64_t key;     /* 0 = empty */
+    int64_t last_ts;  /* event time of the last counted vote */
+};
+
+struct guard {
+    double rate, burst;
+    int64_t window;
+    struct bucket *buckets;
+    size_t bucket_mask;
+    struct vote *votes;
+    size_t run_mask;  /* number of vote runs - 1 */
+    union stripe bucket_locks[GUARD_STRIPES];
+    union stripe vote_locks[GUARD_STRIPES];
+};
+
+static size_t round_slots(size_t n)
+{
+    size_t p = SLOTS_MIN;
+    while (p < n && p < SLOTS_MAX)
+        p <<= 1;
+    return p;
+}
+
+struct guard *guard_new(const struct guard_config *cfg)
+{
+    struct guard *g = xcalloc(1, sizeof(*g));
+    g->rate = cfg->rate > 0 ? cfg->rate : 0;
+    g->burst = cfg->burst >= 1 ? cfg->burst : 1;
+    g->window = cfg->vote_window > 0 ? cfg->vote_window : 0;
+
+    size_t nb = round_slots(cfg->bucket_slots), nv = round_slots(cfg->vote_slots);
+    g->buckets = xcalloc(nb, sizeof(*g->buckets));
+    g->bucket_mask = nb - 1;
+    g->votes = xcalloc(nv, sizeof(*g->votes));
+    g->run_mask = nv / VOTE_RUN - 1;
+    for (int i = 0; i < GUARD_STRIPES; i++) {
+        pthread_mutex_init(&g->bucket_locks[i].lock, NULL);
+        pthread_mutex_init(&g->vote_locks[i].lock, NULL);
+    }
+    return g;
+}
+
+void guard_free(struct guard *g)
+{
+    if (!g)
+        return;
+    for (int i = 0; i < GUARD_STRIPES; i++) {
+        pthread_mutex_destroy(&g->vote_locks[i].lock);
+        pthread_mutex_destroy(&g->bucket_locks[i].lock);
+    }
+    free(g->votes);
+    free(g->buckets);
+    free(g);
+}
+
+/* ----------------------------------------------------------- rate limit -- */
+
+/* Whole seconds to wait for `tokens` at `rate`: >= 1, <= INT_MAX. */
+static int wait_seconds(double tokens, double rate)
+{
+    double s = ceil(tokens / rate);
+    if (!(s >= 1))
+        return 1;
+    return s < INT_MAX ? (int)s : INT_MAX;
+}
+
+int guard_take(struct guard *g, uint64_t addr_key, double cost, int64_t now_ns)
+{
+    if (g->rate == 0 || !(cost > 0))
+        return 0;
+
+    size_t i = (size_t)XXH3_64bits(&addr_key, sizeof(addr_key)) & g->bucket_mask;
+    pthread_mutex_t *lock = &g->bucket_locks[i % GUARD_STRIPES].lock;
+    int wait = 0;
+
+    pthread_mutex_lock(lock);
+    struct bucket *b = &g->buckets[i];
+    if (!b->used || b->key != addr_key) {
+        *b = (struct bucket){.key = addr_key, .tokens = g->burst, .last_ns = now_ns, .used = 1};
+    } else if (now_ns > b->last_ns) {
+        double elapsed = (double)((uint64_t)now_ns - (uint64_t)b->last_ns) * 1e-9;
+        b->tokens = fmin(g->burst, b->tokens + elapsed * g->rate);
+        b->last_ns = now_ns;
+    }
+    if (cost <= b->tokens + TOKEN_SLACK)
+        b->tokens = fmax(0, b->tokens - cost);
+    else
+        wait = wait_seconds(fmin(cost, g->burst) - b->tokens, g->rate);
+    pthread_mutex_unlock(lock);
+    return wait;
+}
+
+/* ---------------------------------------------------------------- votes -- */
+
+static uint64_t vote_key(uint64_t voter, int service)
+{
+    uint64_t k = XXH3_64bits_withSeed(&voter, sizeof(voter), (uint64_t)(int64_t)service);
+    return k ? k : 1;
+}
+
+static struct vote *run_find(struct vote *run, uint64_t key)
+{
+    for (int i = 0; i < VOTE_RUN; i++) {
+        if (run[i].key == key)
+            return &run[i];
+    }
+    return NULL;
+}
+
+/* Put key into its run: an empty slot, else in place of the oldest entry
+ * (the one most likely past its window). */
+static void run_insert(struct vote *run, uint64_t key, int64_t ts)
+{
+    struct vote *victim = &run[0];
+    for (int i = 0; i < VOTE_RUN; i++) {
+        if (run[i].key == 0) {
+            victim = &run[i];
+            break;
+        }
+        if (run[i].last_ts < victim->last_ts)
+            victim = &run[i];
+    }
+    victim->key = key;
+    victim->last_ts = ts;
+}
+
+/* The run of a key and the stripe that guards it. */
+static struct vote *vote_run(struct guard *g, uint64_t key, pthread_mutex_t **lock)
+{
+    size_t r = (size_t)key & g->run_mask;
+    *lock = &g->vote_locks[r % GUARD_STRIPES].lock;
+    return &g->votes[r * VOTE_RUN];
+}
+
+int guard_vote(struct guard *g, uint64_t voter, int service, int64_t ts)
+{
+    if (g->window == 0)
+        return 1;
+
+    uint64_t key = vote_key(voter, service);
+    pthread_mutex_t *lock;
+    struct vote *run = vote_run(g, key, &lock);
+    int counts = 1;
+
+    pthread_mutex_lock(lock);
+    struct vote *v = run_find(run, key);
+    if (!v) {
+        run_insert(run, key, ts);
+    } else {
+        /* ts - last_ts >= window, without overflow for any two int64s */
+        counts = ts >= v->last_ts && (uint64_t)ts - (uint64_t)v->last_ts >= (uint64_t)g->window;
+        if (counts)
+            v->last_ts = ts;
+    }
+    pthread_mutex_unlock(lock);
+    return counts;
+}
+
+void guard_seed_vote(struct guard *g, uint64_t voter, int service, int64_t ts)
+{
+    if (g->window == 0)
+        return;
+
+    uint64_t key = vote_key(voter, service);
+    pthread_mutex_t *lock;
+    struct vote *run = vote_run(g, key, &lock);
+
+    pthread_mutex_lock(lock);
+    struct vote *v = run_find(run, key);
+    if (!v)
+        run_insert(run, key, ts);
+    else if (ts > v->last_ts)
+        v->last_ts = ts;
+    pthread_mutex_unlock(lock);
+}
