@@ -5,14 +5,27 @@
  * per-hour counts (the weeks the baseline needs, `hours` long). Each point
  * holds the number of reports, the number of counted votes (distinct
  * clients: the vote guard lets one report per client and service through per
- * window) and the counted votes per problem. Rings are tagged by their
- * minute/hour number, so old data is overwritten in place and a late report
- * for a time already gone from the ring is dropped from memory (it is still
- * on disk). Memory is fixed per series; the number of per-country series is
- * capped by max_series (beyond it only the service totals are kept).
+ * window) and the counted votes per problem. Counts saturate at UINT32_MAX.
  *
- * Writers and readers may be on different threads: a read-write lock guards
- * the table. No clock is read; event times are passed in. */
+ * Each ring holds a window of `len` minutes (hours) that ends at the newest
+ * minute (hour) any report of that series has had: older data is overwritten
+ * in place, and a late report for a time already out of the window is
+ * dropped from that ring (it is still on disk). What a query returns is thus
+ * exactly the reports whose time is inside the window now, whatever order
+ * they came in. A report far in the future moves the window with it.
+ *
+ * Memory is fixed per series: 48 bytes per slot plus a 64-byte header, so
+ * (minutes + hours) * 48 + 64 bytes; with the defaults (1440 minutes, 840
+ * hours) 109,504 bytes (~107 KiB). A total series per service is allocated
+ * by series_new, a (service, country) series on its first report, and there
+ * are at most max_series of the latter (beyond it only the service totals
+ * count; one warning is logged). The lookup table adds 8 bytes per
+ * (service, country) pair, 5,408 bytes per service. In all:
+ * (services + series_active()) * series bytes + services * 5,408.
+ *
+ * Writers and readers may be on different threads: one read-write lock,
+ * preferring writers, guards the table. No clock is read; event times are
+ * passed in. Negative times are fine (minute = floor(ts / 60)). */
 #ifndef DW_SERIES_H
 #define DW_SERIES_H
 
@@ -24,10 +37,10 @@
 #define SERIES_ALL_COUNTRIES (-1)
 
 struct series_config {
-    size_t services;     /* catalog size: totals are kept for each */
-    size_t max_series;   /* cap on (service, country) series */
-    int minutes;         /* minute ring length */
-    int hours;           /* hour ring length */
+    size_t services;     /* catalog size: totals are kept for each; <= INT_MAX */
+    size_t max_series;   /* cap on (service, country) series; 0 keeps totals only */
+    int minutes;         /* minute ring length, >= 1 */
+    int hours;           /* hour ring length, >= 1 */
 };
 
 /* One point of a series: counts over [t, t + step). */
@@ -40,25 +53,54 @@ struct series_point {
 
 struct series;
 
+/* Make the table for cfg (copied; cfg need not outlive the call), with an
+ * empty total series for each of cfg->services services. Returns NULL if a
+ * ring length is below 1 or services exceeds INT_MAX. The caller frees the
+ * table with series_free(). */
 struct series *series_new(const struct series_config *cfg);
+/* Free the table and all its series; s may be NULL. No other thread may be
+ * using s. */
 void series_free(struct series *s);
 
-/* Add one report at event time ts. country is a country.h index. */
+/* Add one report at event time ts (Unix seconds) to the service total and to
+ * the (service, country) series, creating the latter on its first report if
+ * fewer than max_series exist. Every report adds 1 to `reports`; a counted
+ * one (counted != 0, the client's vote for this window) also adds 1 to
+ * `clients` and to problems[problem]. Minute and hour rings are updated
+ * independently: a report can be too late for the minute ring but still land
+ * in the hour ring. service is a catalog index in [0, services) and problem an
+ * enum rep_problem: a report with either out of range is ignored. country is
+ * a country.h index; one outside [0, COUNTRY_SLOTS) counts in the service
+ * total only. Never allocates after the first report of a series. */
 void series_add(struct series *s, int service, int country, int problem, int counted, int64_t ts);
 
-/* Fill out[0..n) with points from `from` (rounded down to step) in steps of
- * `step` seconds (a multiple of 60; the hour ring is used when step is a
- * multiple of 3600 or the range is older than the minute ring), for one
- * country or SERIES_ALL_COUNTRIES. Returns the number of points written
- * (min of n and the range length), or -1 for a bad step. */
+/* Fill out[0..n) with the points of the buckets [t, t + step) that start at
+ * `from` rounded down to a multiple of step and begin before `to` (so the
+ * points cover [from, to) entirely), for one country or SERIES_ALL_COUNTRIES;
+ * out[i].t is the start of bucket i. step is in seconds, a positive multiple
+ * of 60.
+ *  - step a multiple of 3600: sums of hour-ring slots;
+ *  - otherwise: sums of minute-ring slots. A minute older than the minute
+ *    window counts 0 (an hour slot cannot be split into minutes): query older
+ *    ranges with an hourly step.
+ * Times outside a ring's window and times without reports count 0, as does
+ * every point of a country that has no series (never reported, or beyond the
+ * cap). Returns the number of points written, min(n, number of buckets), 0
+ * if to <= from; or -1 for a bad step, a service out of range or a country
+ * that is neither SERIES_ALL_COUNTRIES nor in [0, COUNTRY_SLOTS). Work, with
+ * the read lock held, is O(n + ring length) whatever the range. A `from` so
+ * low that its bucket start would not fit in an int64_t is raised to the
+ * first bucket that does. */
 long series_query(struct series *s, int service, int country, int64_t from, int64_t to,
                   int step, struct series_point *out, size_t n);
 
-/* Countries that have a series for this service: writes up to n country
- * indexes into out and returns how many there are in all. */
+/* Countries that have a series for this service, in increasing index order:
+ * writes up to n country indexes into out and returns how many there are in
+ * all (0 for a service out of range). */
 size_t series_countries(struct series *s, int service, int *out, size_t n);
 
-/* Number of per-country series in use (for /metrics and tests). */
+/* Number of per-country series in use, at most max_series (for /metrics and
+ * tests). */
 size_t series_active(struct series *s);
 
 #endif
