@@ -198,6 +198,22 @@ int guard_vote(struct guard *g, uint64_t voter, int service, int64_t ts)
     return counts;
 }
 
+void guard_unvote(struct guard *g, uint64_t voter, int service, int64_t ts)
+{
+    if (g->window == 0)
+        return;
+
+    uint64_t key = vote_key(voter, service);
+    pthread_mutex_t *lock;
+    struct vote *run = vote_run(g, key, &lock);
+
+    pthread_mutex_lock(lock);
+    struct vote *v = run_find(run, key);
+    if (v && v->last_ts == ts)
+        v->key = 0; /* the vote before it, if any, was a window older */
+    pthread_mutex_unlock(lock);
+}
+
 void guard_seed_vote(struct guard *g, uint64_t voter, int service, int64_t ts)
 {
     if (g->window == 0)

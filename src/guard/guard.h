@@ -65,6 +65,11 @@ int guard_take(struct guard *g, uint64_t addr_key, double cost, int64_t now_ns);
  * full of newer entries) can forget a vote, which errs towards counting. */
 int guard_vote(struct guard *g, uint64_t voter, int service, int64_t ts);
 
+/* Take back a counted vote (voter, service, ts) whose report was not
+ * stored after all (queue full, commit failed), so the client's retry counts.
+ * A later counted vote of the same pair is left alone. */
+void guard_unvote(struct guard *g, uint64_t voter, int service, int64_t ts);
+
 /* Seed the vote table from stored history at start-up:
  * marks (voter, service) as having a counted vote at ts (the later of ts
  * and what the table already holds). */

@@ -10,13 +10,22 @@
  * commit. The queue is bounded in reports: a full queue refuses new batches
  * (the API answers 503) instead of growing memory.
  *
- * Schema (versioned in PRAGMA user_version):
- *   services(id INTEGER PRIMARY KEY, name TEXT UNIQUE)  - service ids
+ * One downwatch per data directory: an flock on DIR/downwatch.lock makes a
+ * second server on the same directory refuse to start.
+ *
+ * Schema (PRAGMA application_id 0x64776368 "dwch", user_version 1;
+ * docs/storage.md has the details):
+ *   services(id INTEGER PRIMARY KEY, name TEXT UNIQUE)  - stable service ids
  *   reports(id INTEGER PRIMARY KEY, ts, received, service, country,
  *           problem, counted, voter, client)
- * country is the country.h index, problem the rep_problem value, voter the
- * 64-bit hash that the vote guard keyed the report by, client the client id
- * as sent (NULL when absent). */
+ *   report_hours(hour INTEGER PRIMARY KEY, first_id)    - where scans start
+ * reports.service is a services.id (not the catalog index, which changes
+ * with the catalog), country the country.h index, problem the rep_problem
+ * value, voter the 64-bit hash that the vote guard keyed the report by (as a
+ * signed integer), client the client id as sent (NULL when absent).
+ *
+ * Threads: store_submit, store_flush, store_scan and store_get_stats may be
+ * called from any thread; store_open and store_close from one. */
 #ifndef DW_STORE_H
 #define DW_STORE_H
 
@@ -36,68 +45,91 @@ struct store_report {
     int problem;      /* enum rep_problem */
     int counted;      /* 1 if the vote counted, 0 for a repeat */
     uint64_t voter;
-    char client[REP_CLIENT_MAX + 1];
+    char client[REP_CLIENT_MAX + 1]; /* "" when absent (stored as NULL) */
 };
 
 /* Called on the writer thread once the batch is committed (status 0) or
- * could not be stored (status < 0, a negative errno; nothing of the batch is
- * stored then). The batch memory is the submitter's; it may be freed from
- * inside the callback. */
+ * could not be stored (status < 0, a negative errno such as -ENOSPC, -EIO,
+ * -EFBIG or -EROFS; the whole transaction was rolled back, so nothing of the
+ * batch is stored). Callbacks of one transaction run in submission order.
+ * The batch memory is the submitter's; it may be freed from inside the
+ * callback. A callback may call store_submit (it then gets -ESHUTDOWN during
+ * store_close), but never store_flush or store_close, which would wait for
+ * the writer that runs it. It should be quick: the next commit waits for it. */
 typedef void (*store_done_fn)(void *arg, int status);
 
 struct store_batch {
-    struct store_report *rows;
+    struct store_report *rows; /* must stay valid until done is called */
     size_t count;
-    store_done_fn done;
+    store_done_fn done;        /* required */
     void *arg;
     struct store_batch *next; /* the store's link; callers leave it alone */
 };
 
+/* PRAGMA synchronous in WAL mode. NORMAL: a commit survives a crash of the
+ * process, and the last commits before a power loss may be lost (the file
+ * stays consistent). FULL: an fsync per commit, which survives power loss. */
 enum store_sync { STORE_SYNC_NORMAL, STORE_SYNC_FULL };
 
 struct store_config {
-    const char *dir;       /* data directory, created if missing */
+    const char *dir;       /* data directory, created (mode 0755, with parents) if missing */
     enum store_sync sync;
-    size_t queue_max;      /* reports waiting for commit before refusing */
+    size_t queue_max;      /* reports waiting for commit before refusing (see store_submit) */
 };
 
 struct store_stats {
-    uint64_t commits;
-    uint64_t rows;
-    uint64_t failures;
-    size_t queued;         /* reports waiting now */
-    int64_t last_commit_ns;
+    uint64_t commits;      /* transactions committed */
+    uint64_t rows;         /* reports committed */
+    uint64_t failures;     /* transactions that failed and were rolled back */
+    size_t queued;         /* reports submitted and not yet completed, the
+                            * transaction in progress included */
+    int64_t last_commit_ns; /* last commit, from holding the write lock to the
+                             * end of COMMIT (without any wait for the lock) */
 };
 
 struct store;
 
 /* Open (creating if needed) DIR/downwatch.db, check or install the schema,
- * and start the writer thread. Returns NULL with a sentence in err when the
- * directory cannot be created or written, the file is not a downwatch
- * database, it is corrupt, or its schema is newer than this program. */
+ * add the catalog's services that the database lacks, and start the writer
+ * thread. cat must outlive the store. Returns NULL with a sentence in err
+ * (the path included) when the directory cannot be created or written,
+ * another downwatch holds its lock, the file is not an SQLite database, is
+ * corrupt (PRAGMA quick_check), belongs to another program, or its schema is
+ * newer than this program. The caller closes the store with store_close(). */
 struct store *store_open(const struct store_config *cfg, const struct catalog *cat,
                          char *err, size_t errsz);
 
-/* Queue a batch for the next commit. Returns 0, -EAGAIN if the queue holds
- * queue_max reports already (an empty queue always takes a batch, however
- * large), or -ESHUTDOWN once store_close has begun. On 0, done will be
- * called exactly once. */
+/* Queue a batch for the next commit; the store links it through b->next, so
+ * b must not be submitted again before its done call. Returns 0, -EAGAIN if
+ * queue_max reports or more wait already (the transaction in progress
+ * included; a batch is taken while fewer wait, so the queue can overshoot by
+ * one batch, and an empty queue takes a batch however large), -ESHUTDOWN once
+ * store_close has begun, or -EINVAL if done is NULL or a row's service is not
+ * an index of the catalog given to store_open. On 0, done will be called
+ * exactly once; on an error, never. */
 int store_submit(struct store *s, struct store_batch *b);
 
-/* Wait until everything submitted so far is committed and its callbacks
- * have returned. */
+/* Wait until every batch submitted before the call is completed (committed
+ * or failed) and its callback has returned. Not from a done callback. */
 void store_flush(struct store *s);
 
 /* Read stored reports with ts >= since, in insertion order, calling fn for
- * each; used at start-up to rebuild counts and votes. Reports of services
- * that the current catalog does not have are skipped. Returns the number of
- * reports read, or a negative errno. Safe to call while the writer runs. */
+ * each (r is valid during the call only); used at start-up to rebuild counts
+ * and votes. Reports of services that the current catalog does not have are
+ * skipped. Returns the number of reports passed to fn, or a negative errno
+ * (after some may have been passed). Reads through a connection of its own,
+ * so it is safe while the writer runs; it sees the commits done before it
+ * started. */
 long store_scan(struct store *s, int64_t since,
                 void (*fn)(void *arg, const struct store_report *r), void *arg);
 
+/* A consistent copy of the counters. */
 void store_get_stats(struct store *s, struct store_stats *out);
 
-/* Flush, stop the writer, checkpoint and close. */
+/* Refuse new batches (-ESHUTDOWN), commit everything queued and call its
+ * callbacks, stop the writer, checkpoint the WAL into the database file, close
+ * it and release the directory lock; then free s. Waits as long as another
+ * process holds the database's write lock. NULL is a no-op. */
 void store_close(struct store *s);
 
 #endif

@@ -1,0 +1,752 @@
+/* store.c - durable storage of reports: SQLite in WAL mode, group commit.
+ *
+ * store_open takes an flock on DIR/downwatch.lock (one downwatch per data
+ * directory), checks DIR/downwatch.db (readable, quick_check, application_id,
+ * user_version), installs schema version 1 in one transaction and maps the
+ * catalog's dense indexes to the stable ids of the services table. Submitters
+ * append batches to a FIFO under a mutex; one writer thread takes the whole
+ * queue, inserts every row with one prepared statement inside one BEGIN
+ * IMMEDIATE transaction, commits, and then calls the callbacks in order with
+ * the lock released. A database locked by another process is retried until it
+ * frees (nothing is dropped); any other failure rolls the transaction back
+ * and fails its batches with a negative errno, and the writer carries on.
+ * store_scan reads through a connection of its own, which WAL lets run
+ * alongside the writer. */
+#include "store/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "catalog/catalog.h"
+#include "core/alloc.h"
+#include "core/log.h"
+#include "core/timeutil.h"
+
+#define STORE_SCHEMA_VERSION 1
+#define STORE_APPLICATION_ID 0x64776368 /* "dwch" in the file header */
+#define STORE_BUSY_TIMEOUT_MS 1000      /* one wait inside SQLite; the writer loops on it */
+#define STORE_BUSY_PAUSE_NS 10000000L   /* between two retries of a busy transaction */
+
+static const char schema_sql[] =
+    "CREATE TABLE services("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE);"
+    "CREATE TABLE reports("
+    "  id INTEGER PRIMARY KEY,"
+    "  ts INTEGER NOT NULL,"
+    "  received INTEGER NOT NULL,"
+    "  service INTEGER NOT NULL REFERENCES services(id),"
+    "  country INTEGER NOT NULL,"
+    "  problem INTEGER NOT NULL,"
+    "  counted INTEGER NOT NULL,"
+    "  voter INTEGER NOT NULL,"
+    "  client TEXT);"
+    "CREATE TABLE report_hours("
+    "  hour INTEGER PRIMARY KEY,"
+    "  first_id INTEGER NOT NULL);";
+
+static const char insert_sql[] =
+    "INSERT INTO reports(ts, received, service, country, problem, counted, voter, client)"
+    " VALUES(?, ?, ?, ?, ?, ?, ?, ?)";
+
+/* report_hours is a sparse index: for each hour (ts div 3600) the id of the
+ * first report whose ts falls in it. It costs one insert per transaction and
+ * hour, where an index on reports(ts) would cost one per row and halve the
+ * writer's speed. */
+static const char mark_sql[] =
+    "INSERT OR IGNORE INTO report_hours(hour, first_id) VALUES(?, ?)";
+
+/* Reports with ts >= since in id (insertion) order: report_hours gives the
+ * first id that can match, and the table is walked in rowid order from there,
+ * without a sort. */
+static const char scan_sql[] =
+    "SELECT ts, received, service, country, problem, counted, voter, client"
+    " FROM reports"
+    " WHERE id >= (SELECT min(first_id) FROM report_hours WHERE hour >= ?2) AND ts >= ?1"
+    " ORDER BY id";
+
+/* A services.id and the catalog index it stands for, sorted by db_id. */
+struct service_map {
+    int64_t db_id;
+    int index;
+};
+
+struct store {
+    char *db_path;
+    int lock_fd;
+    sqlite3 *db;             /* the writer's connection */
+    sqlite3_stmt *insert;
+    sqlite3_stmt *mark;      /* mark_sql */
+    int64_t *db_ids;         /* catalog index -> services.id */
+    size_t n_services;       /* catalog_count() at open */
+    struct service_map *by_db_id; /* services.id -> catalog index, for scans */
+    size_t n_by_db_id;
+    size_t queue_max;
+    pthread_t writer;
+
+    pthread_mutex_t mu;      /* guards everything below */
+    pthread_cond_t work;     /* to the writer: batches queued, or stop */
+    pthread_cond_t progress; /* to flushers: batches completed */
+    struct store_batch *head, *tail;
+    uint64_t submitted;      /* batches accepted since open */
+    uint64_t completed;      /* batches whose callbacks have returned */
+    int closing;             /* store_close began: refuse, drain, exit */
+    struct store_stats stats; /* stats.queued is the queue's size in reports */
+};
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static void set_err(char *err, size_t errsz, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errsz, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errsz, fmt, ap);
+    va_end(ap);
+}
+
+static char *path_join(const char *dir, const char *name)
+{
+    size_t len = strlen(dir) + 1 + strlen(name) + 1;
+    char *p = xmalloc(len);
+    snprintf(p, len, "%s/%s", dir, name);
+    return p;
+}
+
+/* A negative errno for a failed SQLite call: the system's errno behind an
+ * I/O error when SQLite kept it, else the closest match to the result code. */
+static int sqlite_errno(sqlite3 *db, int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_FULL:
+        return -ENOSPC;
+    case SQLITE_READONLY:
+        return -EROFS;
+    case SQLITE_NOMEM:
+        return -ENOMEM;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return -EBUSY;
+    case SQLITE_IOERR:
+        return sqlite3_system_errno(db) > 0 ? -sqlite3_system_errno(db) : -EIO;
+    default:
+        return -EIO;
+    }
+}
+
+/* The hour of a Unix time, rounded down (also before 1970). */
+static int64_t hour_of(int64_t ts)
+{
+    return ts / 3600 - (ts % 3600 < 0);
+}
+
+static int is_busy(int rc)
+{
+    return (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
+}
+
+/* mkdir -p with mode 0755. Returns 0, or -errno (-ENOTDIR if path exists
+ * but is not a directory). */
+static int make_dirs(const char *path)
+{
+    char *p = xstrdup(path);
+    int rc = 0;
+    for (char *c = p + 1;; c++) {
+        if (*c != '/' && *c != '\0')
+            continue;
+        char saved = *c;
+        *c = '\0';
+        if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+            rc = -errno;
+            goto out;
+        }
+        *c = saved;
+        if (saved == '\0')
+            break;
+    }
+    struct stat st;
+    if (stat(path, &st) != 0)
+        rc = -errno;
+    else if (!S_ISDIR(st.st_mode))
+        rc = -ENOTDIR;
+out:
+    free(p);
+    return rc;
+}
+
+/* Run one statement that returns one integer (a PRAGMA). Returns an SQLite
+ * result code. */
+static int query_int(sqlite3 *db, const char *sql, int64_t *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        goto out;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *out = sqlite3_column_int64(st, 0);
+        rc = SQLITE_OK;
+    }
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- open --------------------------------------------------------------- */
+
+/* quick_check's first finding as one line, without its "*** in database
+ * main ***" heading. */
+static void one_line(const char *text, char *out, size_t outsz)
+{
+    static const char heading[] = "*** in database main ***";
+    if (strncmp(text, heading, sizeof(heading) - 1) == 0)
+        text += sizeof(heading) - 1;
+    text += strspn(text, " \n");
+    size_t n = 0;
+    for (; *text && n + 1 < outsz; text++)
+        out[n++] = *text == '\n' ? ' ' : *text;
+    out[n] = '\0';
+}
+
+/* Create or open DIR/downwatch.lock and hold an exclusive flock on it for the
+ * store's lifetime. Returns the descriptor, or -1 with err set. */
+static int take_lock(const char *dir, char *err, size_t errsz)
+{
+    char *path = path_join(dir, "downwatch.lock");
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        if (errno == EACCES || errno == EPERM || errno == EROFS)
+            set_err(err, errsz, "data directory %s is not writable: %s", dir, strerror(errno));
+        else
+            set_err(err, errsz, "cannot create lock file %s: %s", path, strerror(errno));
+        goto out;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK)
+            set_err(err, errsz,
+                    "data directory %s is in use by another downwatch (%s is locked)", dir, path);
+        else
+            set_err(err, errsz, "cannot lock %s: %s", path, strerror(errno));
+        close(fd);
+        fd = -1;
+    }
+out:
+    free(path);
+    return fd;
+}
+
+/* Refuse a file that is not an SQLite database, is corrupt, belongs to
+ * another program, or has a newer schema. Sets *fresh when the file has no
+ * schema yet. Returns 0, or -1 with err set. */
+static int check_database(sqlite3 *db, const char *path, int *fresh, char *err, size_t errsz)
+{
+    int64_t app_id = 0, version = 0, tables = 0;
+    sqlite3_stmt *st = NULL;
+    int rc = query_int(db, "PRAGMA application_id", &app_id);
+    if (rc == SQLITE_OK)
+        rc = query_int(db, "PRAGMA user_version", &version);
+    if (rc == SQLITE_OK)
+        rc = query_int(db, "SELECT count(*) FROM sqlite_schema", &tables);
+    if ((rc & 0xff) == SQLITE_NOTADB) {
+        set_err(err, errsz, "%s is not an SQLite database (%s); move it away", path,
+                sqlite3_errmsg(db));
+        goto fail;
+    }
+    if ((rc & 0xff) == SQLITE_CORRUPT) {
+        set_err(err, errsz, "%s is corrupt (%s); restore it from a backup or move it away", path,
+                sqlite3_errmsg(db));
+        goto fail;
+    }
+    if (rc != SQLITE_OK) {
+        set_err(err, errsz, "cannot read %s: %s", path, sqlite3_errmsg(db));
+        goto fail;
+    }
+
+    rc = sqlite3_prepare_v2(db, "PRAGMA quick_check(1)", -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW || strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0) {
+        char detail[160];
+        one_line(rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : sqlite3_errmsg(db),
+                 detail, sizeof(detail));
+        set_err(err, errsz, "%s is corrupt (%s); restore it from a backup or move it away", path,
+                detail);
+        goto fail;
+    }
+
+    *fresh = app_id == 0 && version == 0 && tables == 0;
+    if (!*fresh && app_id != STORE_APPLICATION_ID) {
+        set_err(err, errsz, "%s is an SQLite database of another program, not downwatch's", path);
+        goto fail;
+    }
+    if (version > STORE_SCHEMA_VERSION) {
+        set_err(err, errsz,
+                "%s has schema version %lld, newer than this downwatch supports (%d); "
+                "run a newer downwatch",
+                path, (long long)version, STORE_SCHEMA_VERSION);
+        goto fail;
+    }
+    sqlite3_finalize(st);
+    return 0;
+fail:
+    sqlite3_finalize(st);
+    return -1;
+}
+
+/* Set the connection up for the writer: WAL, the configured sync level. */
+static int configure(sqlite3 *db, enum store_sync sync, char *err, size_t errsz)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW || strcmp((const char *)sqlite3_column_text(st, 0), "wal") != 0) {
+        set_err(err, errsz, "cannot switch the database to WAL mode: %s",
+                rc == SQLITE_ROW ? "the file system does not support it" : sqlite3_errmsg(db));
+        goto fail;
+    }
+    rc = sqlite3_exec(db,
+                      sync == STORE_SYNC_FULL ? "PRAGMA synchronous=FULL"
+                                              : "PRAGMA synchronous=NORMAL",
+                      NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        set_err(err, errsz, "cannot set the sync level: %s", sqlite3_errmsg(db));
+        goto fail;
+    }
+    sqlite3_finalize(st);
+    return 0;
+fail:
+    sqlite3_finalize(st);
+    return -1;
+}
+
+static int compare_map(const void *a, const void *b)
+{
+    const struct service_map *x = a, *y = b;
+    return (x->db_id > y->db_id) - (x->db_id < y->db_id);
+}
+
+/* Read the services table into both maps. Returns an SQLite result code. */
+static int load_services(struct store *s, const struct catalog *cat)
+{
+    sqlite3_stmt *st = NULL;
+    size_t cap = s->n_services + 16;
+    s->by_db_id = xmalloc(cap * sizeof(*s->by_db_id));
+    int rc = sqlite3_prepare_v2(s->db, "SELECT id, name FROM services", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        goto out;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        const char *name = (const char *)sqlite3_column_text(st, 1);
+        int index = name ? catalog_find(cat, name, (size_t)sqlite3_column_bytes(st, 1)) : -1;
+        if (index < 0)
+            continue;
+        if (s->n_by_db_id == cap) {
+            cap *= 2;
+            s->by_db_id = xrealloc(s->by_db_id, cap * sizeof(*s->by_db_id));
+        }
+        s->by_db_id[s->n_by_db_id++] = (struct service_map){id, index};
+        s->db_ids[index] = id;
+    }
+    if (rc == SQLITE_DONE)
+        rc = SQLITE_OK;
+    qsort(s->by_db_id, s->n_by_db_id, sizeof(*s->by_db_id), compare_map);
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* In one transaction: install the schema if the file is fresh, add the
+ * catalog's services that the table lacks, and load the id maps. */
+static int install(struct store *s, const struct catalog *cat, int fresh, char *err, size_t errsz)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        goto fail;
+    if (fresh) {
+        char pragmas[96];
+        snprintf(pragmas, sizeof(pragmas), "PRAGMA application_id=%d; PRAGMA user_version=%d;",
+                 STORE_APPLICATION_ID, STORE_SCHEMA_VERSION);
+        rc = sqlite3_exec(s->db, schema_sql, NULL, NULL, NULL);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_exec(s->db, pragmas, NULL, NULL, NULL);
+        if (rc != SQLITE_OK)
+            goto fail;
+    }
+    rc = sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO services(name) VALUES(?)", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        goto fail;
+    for (size_t i = 0; i < s->n_services; i++) {
+        sqlite3_bind_text(st, 1, catalog_at(cat, i)->id, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE)
+            goto fail;
+    }
+    rc = load_services(s, cat);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        goto fail;
+    sqlite3_finalize(st);
+    return 0;
+fail:
+    set_err(err, errsz, "cannot set up %s: %s", s->db_path, sqlite3_errmsg(s->db));
+    sqlite3_finalize(st);
+    if (!sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+}
+
+/* ---- writer ------------------------------------------------------------- */
+
+/* Insert one report; mark its hour in report_hours unless the row before
+ * it in this transaction was of the same hour. Returns SQLITE_DONE or the
+ * failing result code. */
+static int insert_row(struct store *s, const struct store_report *r, int64_t *last_hour)
+{
+    sqlite3_stmt *st = s->insert;
+    size_t len = strnlen(r->client, sizeof(r->client));
+    sqlite3_bind_int64(st, 1, r->ts);
+    sqlite3_bind_int64(st, 2, r->received);
+    sqlite3_bind_int64(st, 3, s->db_ids[r->service]);
+    sqlite3_bind_int(st, 4, r->country);
+    sqlite3_bind_int(st, 5, r->problem);
+    sqlite3_bind_int(st, 6, r->counted);
+    sqlite3_bind_int64(st, 7, (int64_t)r->voter);
+    if (len)
+        sqlite3_bind_text(st, 8, r->client, (int)len, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 8);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    int64_t hour = hour_of(r->ts);
+    if (rc != SQLITE_DONE || hour == *last_hour)
+        return rc;
+    sqlite3_bind_int64(s->mark, 1, hour);
+    sqlite3_bind_int64(s->mark, 2, sqlite3_last_insert_rowid(s->db));
+    rc = sqlite3_step(s->mark);
+    sqlite3_reset(s->mark);
+    *last_hour = hour;
+    return rc;
+}
+
+/* Insert every row of the list (rows in all) in one transaction and commit.
+ * Returns 0, -EBUSY when another process holds the write lock (nothing done,
+ * retry), or another negative errno after rolling back. *took_ns is the time
+ * from holding the write lock to the end of the commit. */
+static int write_batches(struct store *s, const struct store_batch *list, size_t rows,
+                         int64_t *took_ns)
+{
+    int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        goto fail;
+    int64_t start = time_mono_ns();
+    int64_t last_hour = INT64_MIN; /* no hour_of() value */
+    for (const struct store_batch *b = list; b; b = b->next) {
+        for (size_t i = 0; i < b->count; i++) {
+            rc = insert_row(s, &b->rows[i], &last_hour);
+            if (rc != SQLITE_DONE)
+                goto fail;
+        }
+    }
+    rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        goto fail;
+    *took_ns = time_mono_ns() - start;
+    return 0;
+fail:;
+    int status = sqlite_errno(s->db, rc);
+    if (!is_busy(rc)) {
+        char q[256], m[256];
+        log_error("commit failed, reports not stored", "db=%s rows=%zu errno=%s err=%s",
+                  log_quote(s->db_path, q, sizeof(q)), rows, strerrorname_np(-status),
+                  log_quote(sqlite3_errmsg(s->db), m, sizeof(m)));
+    }
+    if (!sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return status;
+}
+
+/* Store one taken queue: retry while the database is busy, then call every
+ * callback in order and account for the batches. */
+static void commit_list(struct store *s, struct store_batch *list)
+{
+    size_t rows = 0, batches = 0;
+    for (struct store_batch *b = list; b; b = b->next) {
+        rows += b->count;
+        batches++;
+    }
+    int64_t took_ns = 0, busy_since = 0;
+    int status;
+    char q[256];
+    while ((status = write_batches(s, list, rows, &took_ns)) == -EBUSY) {
+        if (!busy_since) {
+            busy_since = time_mono_ns();
+            log_warn("database is locked by another process, retrying", "db=%s rows=%zu",
+                     log_quote(s->db_path, q, sizeof(q)), rows);
+        }
+        nanosleep(&(struct timespec){0, STORE_BUSY_PAUSE_NS}, NULL);
+    }
+    if (busy_since)
+        log_info("database lock released", "db=%s waited_ms=%lld",
+                 log_quote(s->db_path, q, sizeof(q)),
+                 (long long)((time_mono_ns() - busy_since) / 1000000));
+
+    for (struct store_batch *b = list, *next; b; b = next) {
+        next = b->next; /* the callback may free b */
+        b->done(b->arg, status);
+    }
+
+    pthread_mutex_lock(&s->mu);
+    if (status == 0) {
+        s->stats.commits++;
+        s->stats.rows += rows;
+        s->stats.last_commit_ns = took_ns;
+    } else {
+        s->stats.failures++;
+    }
+    s->stats.queued -= rows;
+    s->completed += batches;
+    pthread_cond_broadcast(&s->progress);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void *writer_main(void *arg)
+{
+    struct store *s = arg;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (!s->head && !s->closing)
+            pthread_cond_wait(&s->work, &s->mu);
+        if (!s->head)
+            break; /* closing, and the queue is drained */
+        struct store_batch *list = s->head;
+        s->head = s->tail = NULL;
+        pthread_mutex_unlock(&s->mu);
+        commit_list(s, list);
+        pthread_mutex_lock(&s->mu);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+/* ---- API ---------------------------------------------------------------- */
+
+/* Release whatever store_open set up; the writer has stopped. */
+static void store_free(struct store *s)
+{
+    sqlite3_finalize(s->mark);
+    sqlite3_finalize(s->insert);
+    sqlite3_close(s->db);
+    if (s->lock_fd >= 0)
+        close(s->lock_fd); /* releases the flock */
+    pthread_cond_destroy(&s->progress);
+    pthread_cond_destroy(&s->work);
+    pthread_mutex_destroy(&s->mu);
+    free(s->by_db_id);
+    free(s->db_ids);
+    free(s->db_path);
+    free(s);
+}
+
+struct store *store_open(const struct store_config *cfg, const struct catalog *cat,
+                         char *err, size_t errsz)
+{
+    struct store *s = xcalloc(1, sizeof(*s));
+    s->lock_fd = -1;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->work, NULL);
+    pthread_cond_init(&s->progress, NULL);
+    int fresh = 0;
+
+    if (!cfg->dir || !cfg->dir[0]) {
+        set_err(err, errsz, "no data directory given");
+        goto fail;
+    }
+    s->db_path = path_join(cfg->dir, "downwatch.db");
+    s->queue_max = cfg->queue_max;
+    s->n_services = catalog_count(cat);
+    s->db_ids = xcalloc(s->n_services, sizeof(*s->db_ids));
+
+    int rc = make_dirs(cfg->dir);
+    if (rc < 0) {
+        set_err(err, errsz, "cannot create data directory %s: %s", cfg->dir, strerror(-rc));
+        goto fail;
+    }
+    s->lock_fd = take_lock(cfg->dir, err, errsz);
+    if (s->lock_fd < 0)
+        goto fail;
+
+    rc = sqlite3_open_v2(s->db_path, &s->db,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        set_err(err, errsz, "cannot open %s: %s", s->db_path,
+                s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+        goto fail;
+    }
+    if (sqlite3_db_readonly(s->db, "main") == 1) {
+        set_err(err, errsz, "%s is not writable", s->db_path);
+        goto fail;
+    }
+    sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
+
+    if (check_database(s->db, s->db_path, &fresh, err, errsz) < 0 ||
+        configure(s->db, cfg->sync, err, errsz) < 0 || install(s, cat, fresh, err, errsz) < 0)
+        goto fail;
+    rc = sqlite3_prepare_v3(s->db, insert_sql, -1, SQLITE_PREPARE_PERSISTENT, &s->insert, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v3(s->db, mark_sql, -1, SQLITE_PREPARE_PERSISTENT, &s->mark, NULL);
+    if (rc != SQLITE_OK) {
+        set_err(err, errsz, "cannot prepare the inserts into %s: %s", s->db_path,
+                sqlite3_errmsg(s->db));
+        goto fail;
+    }
+    rc = pthread_create(&s->writer, NULL, writer_main, s);
+    if (rc != 0) {
+        set_err(err, errsz, "cannot start the writer thread: %s", strerror(rc));
+        goto fail;
+    }
+
+    char q[256];
+    log_info("store opened", "db=%s sync=%s services=%zu", log_quote(s->db_path, q, sizeof(q)),
+             cfg->sync == STORE_SYNC_FULL ? "full" : "normal", s->n_services);
+    return s;
+fail:
+    store_free(s);
+    return NULL;
+}
+
+int store_submit(struct store *s, struct store_batch *b)
+{
+    if (!b->done)
+        return -EINVAL;
+    for (size_t i = 0; i < b->count; i++) {
+        if (b->rows[i].service < 0 || (size_t)b->rows[i].service >= s->n_services)
+            return -EINVAL;
+    }
+    int rc = 0;
+    pthread_mutex_lock(&s->mu);
+    if (s->closing) {
+        rc = -ESHUTDOWN;
+    } else if (s->stats.queued > 0 && s->stats.queued >= s->queue_max) {
+        rc = -EAGAIN;
+    } else {
+        b->next = NULL;
+        if (s->tail)
+            s->tail->next = b;
+        else
+            s->head = b;
+        s->tail = b;
+        s->stats.queued += b->count;
+        s->submitted++;
+        pthread_cond_signal(&s->work);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+void store_flush(struct store *s)
+{
+    pthread_mutex_lock(&s->mu);
+    uint64_t target = s->submitted;
+    while (s->completed < target)
+        pthread_cond_wait(&s->progress, &s->mu);
+    pthread_mutex_unlock(&s->mu);
+}
+
+long store_scan(struct store *s, int64_t since,
+                void (*fn)(void *arg, const struct store_report *r), void *arg)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    long count = 0;
+    int rc = sqlite3_open_v2(s->db_path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK)
+        goto fail;
+    sqlite3_extended_result_codes(db, 1);
+    sqlite3_busy_timeout(db, STORE_BUSY_TIMEOUT_MS);
+    rc = sqlite3_prepare_v2(db, scan_sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        goto fail;
+    sqlite3_bind_int64(st, 1, since);
+    sqlite3_bind_int64(st, 2, hour_of(since));
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct service_map key = {sqlite3_column_int64(st, 2), 0};
+        const struct service_map *m =
+            bsearch(&key, s->by_db_id, s->n_by_db_id, sizeof(key), compare_map);
+        if (!m)
+            continue; /* a service the current catalog does not have */
+        struct store_report r = {
+            .ts = sqlite3_column_int64(st, 0),
+            .received = sqlite3_column_int64(st, 1),
+            .service = m->index,
+            .country = sqlite3_column_int(st, 3),
+            .problem = sqlite3_column_int(st, 4),
+            .counted = sqlite3_column_int(st, 5),
+            .voter = (uint64_t)sqlite3_column_int64(st, 6),
+        };
+        const unsigned char *client = sqlite3_column_text(st, 7);
+        if (client) {
+            size_t len = (size_t)sqlite3_column_bytes(st, 7);
+            if (len > REP_CLIENT_MAX)
+                len = REP_CLIENT_MAX;
+            memcpy(r.client, client, len);
+        }
+        fn(arg, &r);
+        count++;
+    }
+    if (rc != SQLITE_DONE)
+        goto fail;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return count;
+fail:;
+    char q[256];
+    log_error("scan failed", "db=%s err=%s", log_quote(s->db_path, q, sizeof(q)),
+              db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    int status = db ? sqlite_errno(db, rc) : -EIO;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return status;
+}
+
+void store_get_stats(struct store *s, struct store_stats *out)
+{
+    pthread_mutex_lock(&s->mu);
+    *out = s->stats;
+    pthread_mutex_unlock(&s->mu);
+}
+
+void store_close(struct store *s)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->mu);
+    s->closing = 1;
+    pthread_cond_signal(&s->work);
+    pthread_mutex_unlock(&s->mu);
+    pthread_join(s->writer, NULL); /* the writer drains the queue first */
+
+    int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    char q[256];
+    if (rc != SQLITE_OK)
+        log_warn("checkpoint at close failed", "db=%s err=%s",
+                 log_quote(s->db_path, q, sizeof(q)), sqlite3_errmsg(s->db));
+    log_info("store closed", "db=%s", log_quote(s->db_path, q, sizeof(q)));
+    store_free(s);
+}
