@@ -16,6 +16,7 @@
 
 #define REP_SERVICE_MAX 64 /* longest service id, bytes */
 #define REP_CLIENT_MAX 64  /* longest client id, bytes */
+#define REP_JSON_MAX 288   /* rep_format's output for any valid report, NUL included */
 
 enum rep_problem {
     REP_LOGIN,
@@ -61,21 +62,35 @@ struct rep_error {
 };
 
 /* Parse one JSON object of len bytes (no NUL needed; leading and trailing
- * JSON whitespace allowed). On success fills *out and returns 0; on failure
- * fills *err and returns -1 (out is then unspecified). Never allocates. */
+ * JSON whitespace allowed). On success fills *out and returns 0 (err is not
+ * touched); on failure fills *err and returns -1 (out is then unspecified).
+ * Never allocates.
+ *
+ * Strict: the whole input must be valid UTF-8 and one RFC 8259 JSON value
+ * (no trailing data, no NUL bytes, \u escapes must not leave a lone
+ * surrogate); field names are compared after unescaping; values must be
+ * strings. The first problem in document order is the one reported, with
+ * grammar and UTF-8 errors before field errors. A ts must lie in 1970..9999
+ * (after applying its offset). err->detail is printable ASCII: names and
+ * values quoted from the input are escaped and cut. */
 int rep_parse(const char *json, size_t len, struct rep_report *out, struct rep_error *err);
 
-/* Stable code string for an error code, e.g. "invalid_country". */
+/* Stable code string for an error code, e.g. "invalid_country"; "unknown"
+ * for a value outside the enum. */
 const char *rep_error_name(enum rep_error_code code);
 
-/* Problem names ("login", ...) and back; rep_problem_parse returns -1 for an
- * unknown name. */
+/* Problem names ("login", ...; "unknown" for a value outside the enum) and
+ * back: rep_problem_parse takes len bytes (no NUL needed, exact lowercase
+ * match) and returns the enum value, or -1 for an unknown name. */
 const char *rep_problem_name(enum rep_problem p);
 int rep_problem_parse(const char *s, size_t len);
 
-/* Write a report as one JSON object (the wire format, keys in a fixed
- * order, no trailing newline) into out. Returns the length, or -1 if outsz is
- * too small. Round-trips through rep_parse. */
+/* Write a report as one JSON object (the wire format, keys in the fixed
+ * order ts, service, country, problem, client; absent fields omitted; no
+ * trailing newline) into out, NUL-terminated. Returns the length without the
+ * NUL, or -1 if outsz is too small (REP_JSON_MAX always suffices) or r is not
+ * a report rep_parse could give (problem outside the enum, ts neither -1 nor
+ * in 1970..9999). What it writes parses back to an equal report. */
 int rep_format(const struct rep_report *r, char *out, size_t outsz);
 
 #endif
