@@ -1,0 +1,88 @@
+/* server.h - the HTTP layer: libmicrohttpd with downwatch's limits, and a
+ * small request/response API for the handlers. It knows nothing of reports.
+ *
+ * libmicrohttpd runs an epoll loop per thread (a pool of `threads`), with
+ * keep-alive and pipelining. This layer adds what every handler needs:
+ * - the body is collected up to max_body; a Content-Length above it is
+ *   answered 413 before the body is read, and a chunked body that grows past
+ *   it has its connection closed (MHD cannot answer mid-upload); Content-Length together with Transfer-Encoding is refused
+ *   (400, a request-smuggling shape);
+ * - request line and headers are bounded by max_header bytes per connection,
+ *   silent connections are closed after idle_timeout, connections whose
+ *   request headers take longer than header_timeout (a slow drip of bytes
+ *   that keeps the idle timer happy) are shut down by a reaper thread, and
+ *   connections are capped in total and per address;
+ * - a handler answers with http_respond(), either at once or later from
+ *   another thread: a request without an answer when its handler returns is
+ *   suspended (its connection parked) until http_respond() is called, so a
+ *   thread never waits for the disk while other connections wait for it.
+ * Shutdown is two-step: http_quiesce() stops accepting and answers new
+ * requests 503, http_stop() waits for deferred answers, then closes. */
+#ifndef DW_HTTP_SERVER_H
+#define DW_HTTP_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct http_server_config {
+    const char *listen;        /* "host:port"; port 0 picks a free one */
+    int threads;               /* >= 1 */
+    int max_connections;
+    int max_connections_per_ip;/* 0 = no limit */
+    int idle_timeout;          /* seconds of silence before a connection is closed */
+    int header_timeout;        /* seconds for a request's headers to arrive (and
+                                  for a keep-alive connection to start its next) */
+    size_t max_body;           /* bytes */
+    size_t max_header;         /* bytes per connection (request line + headers) */
+};
+
+struct http_server;
+struct http_request;
+
+/* Called once per complete request on an HTTP thread. It must arrange for
+ * exactly one http_respond() for req, now or later (from any thread). */
+typedef void (*http_handler_fn)(struct http_request *req, void *ctx);
+
+/* Parse "host:port" / "[v6]:port" / ":port" into a socket address.
+ * Returns 0 or -1 with a sentence in err. */
+int http_parse_listen(const char *listen, struct sockaddr_storage *out, socklen_t *outlen,
+                      char *err, size_t errsz);
+
+/* Bind and start serving. Returns NULL with a sentence in err when the
+ * address is bad or taken. */
+struct http_server *http_start(const struct http_server_config *cfg, http_handler_fn handler,
+                               void *ctx, char *err, size_t errsz);
+/* The port actually bound (useful with port 0). */
+uint16_t http_port(const struct http_server *srv);
+/* Stop accepting connections; requests that still arrive on open
+ * connections are answered 503 with Connection: close. */
+void http_quiesce(struct http_server *srv);
+/* Wait up to timeout_ms for deferred requests to be answered, then close
+ * every connection and free the server. Returns the number of deferred
+ * requests that were still unanswered (0 after a clean drain). */
+int http_stop(struct http_server *srv, int timeout_ms);
+
+/* Request accessors, valid until http_respond() returns. The path is
+ * percent-decoded; the query value is decoded, NULL when absent. */
+const char *http_method(const struct http_request *req);
+const char *http_path(const struct http_request *req);
+const char *http_header(const struct http_request *req, const char *name);
+const char *http_query(const struct http_request *req, const char *name);
+/* Every value of a header that may be repeated (X-Forwarded-For), joined
+ * in order with ", " into out; returns out's text, or NULL when absent. */
+struct buf;
+const char *http_header_all(const struct http_request *req, const char *name, struct buf *out);
+const char *http_body(const struct http_request *req, size_t *len);
+const struct sockaddr *http_peer(const struct http_request *req);
+
+/* Add a response header (copied) before http_respond(); at most 8. */
+void http_set_header(struct http_request *req, const char *name, const char *value);
+/* Answer the request: status, Content-Type and body. The body is taken
+ * over (it must be malloc'ed; it is freed by the server; NULL for none).
+ * Callable from any thread, exactly once per request; req must not be
+ * touched afterwards. */
+void http_respond(struct http_request *req, unsigned status, const char *content_type,
+                  char *body, size_t len);
+
+#endif
