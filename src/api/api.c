@@ -1,0 +1,142 @@
+/* api.c - routing and the pieces every handler shares: JSON answers, the
+ * error shape, token checks. Routes are few and fixed, so routing is a
+ * prefix match on the decoded path; handlers live in reports.c and
+ * services.c. */
+#include "api/api.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/timeutil.h"
+#include "http/server.h"
+#include "store/store.h"
+
+#define API_PREFIX "/api/v1/"
+
+void api__json(struct http_request *req, unsigned status, struct buf *body)
+{
+    size_t len;
+    buf_putc(body, '\n');
+    char *data = buf_steal(body, &len);
+    http_set_header(req, "Cache-Control", "no-store");
+    if (strcmp(http_method(req), "GET") == 0)
+        http_set_header(req, "Access-Control-Allow-Origin", "*");
+    http_respond(req, status, "application/json", data, len);
+}
+
+void api__error(struct http_request *req, unsigned status, const char *error, const char *detail)
+{
+    struct buf b;
+    buf_init(&b);
+    buf_puts(&b, "{\"error\":");
+    buf_json_cstr(&b, error);
+    buf_puts(&b, ",\"detail\":");
+    buf_json_cstr(&b, detail);
+    buf_putc(&b, '}');
+    api__json(req, status, &b);
+}
+
+const char *api__printable(const char *s, size_t len, char *out, size_t outsz)
+{
+    size_t n = len < outsz - 1 ? len : outsz - 1;
+    for (size_t i = 0; i < n; i++)
+        out[i] = s[i] > 0x20 && s[i] < 0x7f ? s[i] : '?';
+    out[n] = '\0';
+    return out;
+}
+
+/* Compare without an early exit, so the time taken says nothing about how
+ * much of the token matched. */
+static int token_equal(const char *given, size_t glen, const char *want)
+{
+    size_t wlen = strlen(want);
+    unsigned char diff = (unsigned char)(glen != wlen);
+    for (size_t i = 0; i < wlen; i++)
+        diff |= (unsigned char)(want[i] ^ (i < glen ? given[i] : 0));
+    return diff == 0;
+}
+
+int api__auth(const struct api *api, struct http_request *req)
+{
+    const char *h = http_header(req, "Authorization");
+    if (!h)
+        return 0;
+    if (strncasecmp(h, "Bearer ", 7) != 0)
+        return -1;
+    const char *tok = h + 7;
+    size_t len = strlen(tok);
+    int ok = 0;
+    if (*api->admin_token)
+        ok |= token_equal(tok, len, api->admin_token);
+    if (*api->replay_token)
+        ok |= token_equal(tok, len, api->replay_token);
+    return ok ? 1 : -1;
+}
+
+static void health(struct api *api, struct http_request *req)
+{
+    struct store_stats st;
+    store_get_stats(api->store, &st);
+    struct buf b;
+    buf_init(&b);
+    buf_printf(&b,
+               "{\"version\":1,\"status\":\"ok\",\"uptime_s\":%lld,\"store\":{\"commits\":%llu,"
+               "\"reports\":%llu,\"failures\":%llu,\"queued\":%zu}}",
+               (long long)(time_now() - api->started), (unsigned long long)st.commits,
+               (unsigned long long)st.rows, (unsigned long long)st.failures, st.queued);
+    api__json(req, 200, &b);
+}
+
+static void index_page(struct http_request *req)
+{
+    struct buf b;
+    buf_init(&b);
+    buf_puts(&b, "{\"name\":\"downwatch\",\"version\":1,\"api\":{"
+                 "\"reports\":\"/api/v1/reports\",\"services\":\"/api/v1/services\","
+                 "\"health\":\"/api/v1/health\"}}");
+    api__json(req, 200, &b);
+}
+
+void api_handle(struct http_request *req, void *ctx)
+{
+    struct api *api = ctx;
+    const char *path = http_path(req);
+    const char *method = http_method(req);
+    if (strcmp(method, "OPTIONS") == 0) {
+        http_set_header(req, "Access-Control-Allow-Origin", "*");
+        http_set_header(req, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+        http_set_header(req, "Access-Control-Allow-Headers", "Content-Type, Authorization");
+        http_respond(req, 204, NULL, NULL, 0);
+        return;
+    }
+    if (strcmp(path, API_PREFIX "reports") == 0) {
+        api__reports(api, req);
+        return;
+    }
+    int is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    const char *rest = NULL;
+    if (strncmp(path, API_PREFIX "services", sizeof(API_PREFIX "services") - 1) == 0)
+        rest = path + sizeof(API_PREFIX "services") - 1;
+    if (rest && (*rest == '\0' || *rest == '/')) {
+        if (!is_get) {
+            http_set_header(req, "Allow", "GET, HEAD");
+            api__error(req, 405, "method_not_allowed", "this resource is read-only: use GET");
+            return;
+        }
+        api__services(api, req, rest);
+        return;
+    }
+    if (strcmp(path, API_PREFIX "health") == 0 || strcmp(path, "/") == 0) {
+        if (!is_get) {
+            http_set_header(req, "Allow", "GET, HEAD");
+            api__error(req, 405, "method_not_allowed", "use GET");
+            return;
+        }
+        if (path[1] == '\0')
+            index_page(req);
+        else
+            health(api, req);
+        return;
+    }
+    api__error(req, 404, "not_found", "no such resource; the API lives under /api/v1/");
+}
