@@ -9,12 +9,12 @@ FUZZ_SECONDS ?= 60
 
 PACKAGES       = build-essential cmake pkg-config python3 libmicrohttpd-dev \
                  libsqlite3-dev libgeoip-dev geoip-database libcmocka-dev \
-                 libjsmn-dev libcurl4-openssl-dev libxxhash-dev
-BENCH_PACKAGES = wrk nginx-light
+                 libjsmn-dev libcurl4-openssl-dev libxxhash-dev curl sqlite3
+BENCH_PACKAGES = wrk nginx bc
 FUZZ_PACKAGES  = clang libclang-rt-14-dev
 
-.PHONY: all deps deps-bench deps-fuzz build test test-asan demo demo-stop \
-        bench fuzz fuzz-build clean
+.PHONY: all deps deps-bench deps-fuzz build test test-fast test-asan demo demo-stop \
+        bench fuzz fuzz-build fuzz-smoke clean
 
 all: build
 
@@ -31,8 +31,12 @@ build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
-# All unit and integration tests, then the same suite under ASan+UBSan.
-test: build
+# All unit and integration tests, the same suite under ASan+UBSan, and a
+# short run of every fuzz target (what CI runs). `make test-fast` is the
+# first part alone.
+test: test-fast test-asan fuzz-smoke
+
+test-fast: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 test-asan: deps
@@ -58,6 +62,9 @@ fuzz-build: deps-fuzz
 
 fuzz: fuzz-build
 	@scripts/fuzz $(BUILD_FUZZ) $(FUZZ_SECONDS)
+
+fuzz-smoke: fuzz-build
+	@scripts/fuzz $(BUILD_FUZZ) 10
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

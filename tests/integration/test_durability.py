@@ -1,0 +1,175 @@
+"""Durability over real HTTP and real crashes: restart recovery, kill -9 at
+random moments, a full write queue, and refusals of unusable data dirs."""
+import json
+import os
+import random
+import shutil
+import sqlite3
+import tempfile
+import threading
+import time
+import unittest
+
+from harness import Server, report, run, TOKEN
+
+
+def stored_clients(data_dir):
+    db = sqlite3.connect(os.path.join(data_dir, "downwatch.db"))
+    try:
+        return {row[0] for row in db.execute("SELECT client FROM reports")}
+    finally:
+        db.close()
+
+
+def total(srv, service, frm, to):
+    r = srv.get("/api/v1/services/%s/series?from=%s&to=%s&step=1h" % (service, frm, to))
+    assert r.status == 200, r
+    return sum(p["reports"] for p in r.json()["points"]), sum(p["clients"] for p in r.json()["points"])
+
+
+class RestartTest(unittest.TestCase):
+    def test_counts_are_rebuilt_from_disk_after_a_restart(self):
+        data = tempfile.mkdtemp(prefix="dw-restart-")
+        try:
+            lines = [report(service="youtube", client="y%d" % (i % 40), country="DE",
+                            ts="2024-04-03T16:%02d:00Z" % (i % 60)) for i in range(300)]
+            with Server(data_dir=data) as srv:
+                r = srv.post_ndjson(lines, token=TOKEN)
+                self.assertEqual(r.json()["accepted"], 300)
+                before = total(srv, "youtube", "2024-04-03T16:00:00Z", "2024-04-03T17:00:00Z")
+            with Server(data_dir=data) as srv:
+                after = total(srv, "youtube", "2024-04-03T16:00:00Z", "2024-04-03T17:00:00Z")
+                self.assertEqual(before, after)
+                self.assertEqual(after[0], 300)
+                # Votes survive too: y1's last counted vote was at 16:41, so
+                # 16:45 is inside its 10-minute window.
+                r = srv.post_json(report(service="youtube", client="y1", country="DE",
+                                         ts="2024-04-03T16:45:00Z"), token=TOKEN)
+                self.assertFalse(r.json()["report"]["counted"])
+        finally:
+            shutil.rmtree(data, ignore_errors=True)
+
+
+class KillTest(unittest.TestCase):
+    def test_no_acknowledged_report_is_lost_to_kill_9(self):
+        data = tempfile.mkdtemp(prefix="dw-kill-")
+        acked = set()
+        lock = threading.Lock()
+        rng = random.Random(7)
+        seq = [0]
+
+        def next_ids(n):
+            with lock:
+                first = seq[0]
+                seq[0] += n
+            return ["k%08d" % (first + i) for i in range(n)]
+
+        def client(srv, stop):
+            while not stop.is_set():
+                try:
+                    if rng.random() < 0.5:
+                        ids = next_ids(1)
+                        r = srv.post_json(report(client=ids[0]), token=TOKEN)
+                    else:
+                        ids = next_ids(rng.randint(2, 400))
+                        r = srv.post_ndjson([report(client=i) for i in ids], token=TOKEN)
+                except OSError:
+                    continue  # the server died under us: not acknowledged
+                if r.status == 202:
+                    with lock:
+                        acked.update(ids)
+
+        try:
+            for round_ in range(5):
+                srv = Server(data_dir=data).start()
+                stop = threading.Event()
+                workers = [threading.Thread(target=client, args=(srv, stop)) for _ in range(4)]
+                for w in workers:
+                    w.start()
+                time.sleep(rng.uniform(0.3, 1.2))
+                srv.kill()
+                stop.set()
+                for w in workers:
+                    w.join()
+            self.assertGreater(len(acked), 1000, "too few acknowledged reports to mean anything")
+            with Server(data_dir=data) as srv:
+                stored = stored_clients(data)
+                missing = acked - stored
+                self.assertEqual(missing, set(), "%d acknowledged reports lost" % len(missing))
+                health = srv.get("/api/v1/health").json()
+                db = sqlite3.connect(os.path.join(data, "downwatch.db"))
+                self.assertEqual(db.execute("PRAGMA integrity_check").fetchone()[0], "ok")
+                rows = db.execute("SELECT count(*) FROM reports").fetchone()[0]
+                db.close()
+                now = time.time()
+                counted = total(srv, "whatsapp", int(now - 7200), int(now + 3600))[0]
+                self.assertEqual(counted, rows, "counts rebuilt from disk disagree with the rows")
+        finally:
+            shutil.rmtree(data, ignore_errors=True)
+
+
+class OverloadTest(unittest.TestCase):
+    def test_a_full_write_queue_answers_503_and_loses_nothing_it_acknowledged(self):
+        data = tempfile.mkdtemp(prefix="dw-busy-")
+        try:
+            with Server("--queue_max", "5", "--rate_limit", "0", data_dir=data) as srv:
+                self.assertEqual(srv.post_json(report(client="warm")).status, 202)
+                # Another process takes the database's write lock: commits stall.
+                db = sqlite3.connect(os.path.join(data, "downwatch.db"), timeout=1)
+                db.execute("BEGIN IMMEDIATE")
+                results = []
+
+                def post(i):
+                    results.append((i, srv.post_json(report(client="q%d" % i), timeout=60)))
+
+                threads = [threading.Thread(target=post, args=(i,)) for i in range(30)]
+                for t in threads:
+                    t.start()
+                deadline = time.time() + 20
+                while time.time() < deadline and not any(r.status == 503 for _, r in results):
+                    time.sleep(0.05)
+                refused = [r for _, r in results if r.status == 503]
+                self.assertTrue(refused, "no 503 while the queue was full")
+                self.assertEqual(refused[0].json()["error"], "overloaded")
+                self.assertTrue(refused[0].header("Retry-After"))
+                db.rollback()
+                db.close()
+                for t in threads:
+                    t.join()
+                statuses = sorted({r.status for _, r in results})
+                self.assertEqual(statuses, [202, 503])
+                acked = {"q%d" % i for i, r in results if r.status == 202}
+                self.assertTrue(acked <= stored_clients(data))
+        finally:
+            shutil.rmtree(data, ignore_errors=True)
+
+
+class DataDirTest(unittest.TestCase):
+    def test_a_data_dir_that_cannot_be_created_is_a_clear_error(self):
+        with tempfile.NamedTemporaryFile() as f:
+            p = run(["serve", "--listen", "127.0.0.1:0", "--data_dir", f.name + "/sub"])
+            self.assertEqual(p.returncode, 1, p.stderr)
+            self.assertIn(f.name, p.stderr)
+
+    def test_a_corrupt_database_is_refused_and_left_alone(self):
+        data = tempfile.mkdtemp(prefix="dw-corrupt-")
+        try:
+            path = os.path.join(data, "downwatch.db")
+            with open(path, "wb") as f:
+                f.write(b"this is not a database" * 1000)
+            p = run(["serve", "--listen", "127.0.0.1:0", "--data_dir", data])
+            self.assertEqual(p.returncode, 1, p.stderr)
+            self.assertIn("downwatch.db", p.stderr)
+            with open(path, "rb") as f:
+                self.assertTrue(f.read().startswith(b"this is not a database"))
+        finally:
+            shutil.rmtree(data, ignore_errors=True)
+
+    def test_two_servers_cannot_share_a_data_dir(self):
+        with Server() as srv:
+            p = run(["serve", "--listen", "127.0.0.1:0", "--data_dir", srv.data_dir])
+            self.assertEqual(p.returncode, 1, p.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
