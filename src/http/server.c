@@ -262,6 +262,7 @@ static void track_request(struct http_server *srv, struct MHD_Connection *conn, 
 static void *reaper_main(void *arg)
 {
     struct http_server *srv = arg;
+    pthread_setname_np(pthread_self(), "dw-reaper");
     while (!atomic_load(&srv->reaper_stop)) {
         struct timespec pause = {0, REAPER_PERIOD_NS};
         nanosleep(&pause, NULL);
@@ -431,10 +432,16 @@ struct http_server *http_start(const struct http_server_config *cfg, http_handle
                      MHD_USE_ERROR_LOG | MHD_USE_TURBO;
     if (addr.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    /* MHD wants no pool option at all for a single thread. */
+    struct MHD_OptionItem pool[] = {
+        {cfg->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
+         cfg->threads > 1 ? cfg->threads : 0, NULL},
+        {MHD_OPTION_END, 0, NULL},
+    };
     srv->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_access, srv,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->threads > 0 ? cfg->threads : 1),
+        MHD_OPTION_ARRAY, pool,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_connections_per_ip,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout,

@@ -528,6 +528,7 @@ static void commit_list(struct store *s, struct store_batch *list)
 static void *writer_main(void *arg)
 {
     struct store *s = arg;
+    pthread_setname_np(pthread_self(), "dw-store");
     pthread_mutex_lock(&s->mu);
     for (;;) {
         while (!s->head && !s->closing)
