@@ -28,10 +28,7 @@ void api__error(struct http_request *req, unsigned status, const char *error, co
 {
     struct buf b;
     buf_init(&b);
-    buf_puts(&b, "{\"error\":");
-    buf_json_cstr(&b, error);
-    buf_puts(&b, ",\"detail\":");
-    buf_json_cstr(&b, detail);
+    buf_json_error_open(&b, error, detail);
     buf_putc(&b, '}');
     api__json(req, status, &b);
 }

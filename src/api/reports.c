@@ -311,8 +311,8 @@ void api__reports(struct api *api, struct http_request *req)
         } else {
             struct buf b;
             buf_init(&b);
-            buf_puts(&b, "{\"error\":\"no_valid_reports\",\"detail\":\"no line of the batch "
-                         "is a valid report\",");
+            buf_json_error_open(&b, "no_valid_reports", "no line of the batch is a valid report");
+            buf_putc(&b, ',');
             counts_json(&b, in, 0);
             buf_putc(&b, '}');
             api__json(req, 400, &b);

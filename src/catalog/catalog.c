@@ -12,13 +12,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "core/err.h"
 #include "core/alloc.h"
 
 struct cat_slot {
@@ -116,20 +116,6 @@ static const struct cat_service builtin[] = {
 
 /* ------------------------------------------------------------------------ */
 /* Errors                                                                    */
-
-static void set_err(char *err, size_t errsz, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errsz, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || errsz == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errsz, fmt, ap);
-    va_end(ap);
-}
 
 /* Copy untrusted bytes into out (outsz >= 4) for an error message: printable
  * ASCII as is, a backslash doubled, every other byte as \xNN; cut with "..."
@@ -303,23 +289,23 @@ static int check_text(const char *what, const char *s, size_t len, char *msg, si
     char q[48];
 
     if (len == 0) {
-        set_err(msg, msgsz, "%s is empty", what);
+        err_set(msg, msgsz, "%s is empty", what);
         return -1;
     }
     if (len > CAT_NAME_MAX) {
-        set_err(msg, msgsz, "%s is %zu bytes long; the limit is %d", what, len, CAT_NAME_MAX);
+        err_set(msg, msgsz, "%s is %zu bytes long; the limit is %d", what, len, CAT_NAME_MAX);
         return -1;
     }
     for (size_t i = 0; i < len;) {
         uint32_t cp;
         size_t n = utf8_decode((const unsigned char *)s + i, len - i, &cp);
         if (n == 0) {
-            set_err(msg, msgsz, "%s \"%s\" is not valid UTF-8 (byte %zu)", what,
+            err_set(msg, msgsz, "%s \"%s\" is not valid UTF-8 (byte %zu)", what,
                     quote_bytes(s, len, q, sizeof(q)), i + 1);
             return -1;
         }
         if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) {
-            set_err(msg, msgsz, "%s \"%s\" contains the control character U+%04X", what,
+            err_set(msg, msgsz, "%s \"%s\" contains the control character U+%04X", what,
                     quote_bytes(s, len, q, sizeof(q)), (unsigned)cp);
             return -1;
         }
@@ -333,11 +319,11 @@ static int check_id(const char *s, size_t len, char *msg, size_t msgsz)
     char q[48];
 
     if (len == 0) {
-        set_err(msg, msgsz, "id is empty");
+        err_set(msg, msgsz, "id is empty");
         return -1;
     }
     if (len > REP_SERVICE_MAX) {
-        set_err(msg, msgsz, "id \"%s\" is %zu bytes long; the limit is %d",
+        err_set(msg, msgsz, "id \"%s\" is %zu bytes long; the limit is %d",
                 quote_bytes(s, len, q, sizeof(q)), len, REP_SERVICE_MAX);
         return -1;
     }
@@ -346,10 +332,10 @@ static int check_id(const char *s, size_t len, char *msg, size_t msgsz)
         if (is_lower_alnum(c) || (i > 0 && (c == '.' || c == '_' || c == '-')))
             continue;
         if (c >= 'A' && c <= 'Z')
-            set_err(msg, msgsz, "id \"%s\" has an upper-case letter; ids are lower-case",
+            err_set(msg, msgsz, "id \"%s\" has an upper-case letter; ids are lower-case",
                     quote_bytes(s, len, q, sizeof(q)));
         else
-            set_err(msg, msgsz, "id \"%s\" is not of the form [a-z0-9][a-z0-9._-]*",
+            err_set(msg, msgsz, "id \"%s\" is not of the form [a-z0-9][a-z0-9._-]*",
                     quote_bytes(s, len, q, sizeof(q)));
         return -1;
     }
@@ -363,17 +349,17 @@ static int check_category(const char *s, size_t len, char *msg, size_t msgsz)
     char q[48];
 
     if (len == 0) {
-        set_err(msg, msgsz, "category is empty");
+        err_set(msg, msgsz, "category is empty");
         return -1;
     }
     if (len > CATEGORY_MAX) {
-        set_err(msg, msgsz, "category \"%s\" is %zu bytes long; the limit is %zu",
+        err_set(msg, msgsz, "category \"%s\" is %zu bytes long; the limit is %zu",
                 quote_bytes(s, len, q, sizeof(q)), len, CATEGORY_MAX);
         return -1;
     }
     for (size_t i = 0; i < len; i++) {
         if (!is_lower_alnum(s[i]) && !(i > 0 && (s[i] == '_' || s[i] == '-'))) {
-            set_err(msg, msgsz, "category \"%s\" is not of the form [a-z0-9][a-z0-9_-]*",
+            err_set(msg, msgsz, "category \"%s\" is not of the form [a-z0-9][a-z0-9_-]*",
                     quote_bytes(s, len, q, sizeof(q)));
             return -1;
         }
@@ -397,7 +383,7 @@ static int parse_problems(const char *s, size_t len, uint32_t *out, char *msg, s
     size_t start = 0;
 
     if (len == 0) {
-        set_err(msg, msgsz, "no problems listed; name at least one (\"other\" fits any service)");
+        err_set(msg, msgsz, "no problems listed; name at least one (\"other\" fits any service)");
         return -1;
     }
     for (size_t i = 0; i <= len; i++) {
@@ -412,7 +398,7 @@ static int parse_problems(const char *s, size_t len, uint32_t *out, char *msg, s
         start = i + 1;
         trim(&item, &ilen);
         if (ilen == 0) {
-            set_err(msg, msgsz, "empty problem name in the list \"%s\"",
+            err_set(msg, msgsz, "empty problem name in the list \"%s\"",
                     quote_bytes(s, len, q, sizeof(q)));
             return -1;
         }
@@ -423,12 +409,12 @@ static int parse_problems(const char *s, size_t len, uint32_t *out, char *msg, s
             for (int j = 0; j < REP_PROBLEM_COUNT && k < sizeof(known); j++)
                 k += (size_t)snprintf(known + k, sizeof(known) - k, "%s%s", j ? ", " : "",
                                       rep_problem_name((enum rep_problem)j));
-            set_err(msg, msgsz, "unknown problem \"%s\" (known: %s)",
+            err_set(msg, msgsz, "unknown problem \"%s\" (known: %s)",
                     quote_bytes(item, ilen, q, sizeof(q)), known);
             return -1;
         }
         if (bits & (1u << p)) {
-            set_err(msg, msgsz, "problem \"%s\" is listed twice", rep_problem_name((enum rep_problem)p));
+            err_set(msg, msgsz, "problem \"%s\" is listed twice", rep_problem_name((enum rep_problem)p));
             return -1;
         }
         bits |= 1u << p;
@@ -459,7 +445,7 @@ static int parse_service(const char *line, size_t len, struct cat_service *out, 
         start = i + 1;
     }
     if (nf != FIELD_COUNT) {
-        set_err(msg, msgsz, "expected %d fields separated by '|' "
+        err_set(msg, msgsz, "expected %d fields separated by '|' "
                 "(id | name | owner | category | problems), found %zu", FIELD_COUNT, nf);
         return -1;
     }
@@ -548,7 +534,7 @@ int catalog_parse(struct catalog *cat, const char *text, size_t len, char *err, 
         for (size_t i = 0; i < llen; i++) {
             unsigned char c = (unsigned char)line[i];
             if ((c < 0x20 && c != '\t') || c == 0x7f) {
-                set_err(err, errsz, "line %zu: control character 0x%02x in column %zu",
+                err_set(err, errsz, "line %zu: control character 0x%02x in column %zu",
                         lineno, c, i + 1);
                 goto fail;
             }
@@ -558,12 +544,12 @@ int catalog_parse(struct catalog *cat, const char *text, size_t len, char *err, 
             continue;
         if (line[0] == '!') {
             if (llen != strlen("!replace") || memcmp(line, "!replace", llen) != 0) {
-                set_err(err, errsz, "line %zu: unknown directive \"%s\" (the only one is !replace)",
+                err_set(err, errsz, "line %zu: unknown directive \"%s\" (the only one is !replace)",
                         lineno, quote_bytes(line, llen, msg, sizeof(msg)));
                 goto fail;
             }
             if (seen_service || replace) {
-                set_err(err, errsz, "line %zu: !replace must come once, before any service",
+                err_set(err, errsz, "line %zu: !replace must come once, before any service",
                         lineno);
                 goto fail;
             }
@@ -573,19 +559,19 @@ int catalog_parse(struct catalog *cat, const char *text, size_t len, char *err, 
         }
         seen_service = true;
         if (parse_service(line, llen, &s, msg, sizeof(msg)) < 0) {
-            set_err(err, errsz, "line %zu: %s", lineno, msg);
+            err_set(err, errsz, "line %zu: %s", lineno, msg);
             goto fail;
         }
         found = catalog_find(&tmp, s.id, strlen(s.id));
         if (found >= 0 && line_of[found] != 0) {
-            set_err(err, errsz, "line %zu: duplicate id \"%s\" (first on line %zu)", lineno, s.id,
+            err_set(err, errsz, "line %zu: duplicate id \"%s\" (first on line %zu)", lineno, s.id,
                     line_of[found]);
             goto fail;
         }
         if (found >= 0) {
             tmp.svc[found] = s;
         } else if (tmp.count == CAT_MAX_SERVICES) {
-            set_err(err, errsz, "line %zu: too many services; the limit is %d", lineno,
+            err_set(err, errsz, "line %zu: too many services; the limit is %d", lineno,
                     CAT_MAX_SERVICES);
             goto fail;
         } else {
@@ -595,7 +581,7 @@ int catalog_parse(struct catalog *cat, const char *text, size_t len, char *err, 
         line_of[found] = lineno;
     }
     if (replace && tmp.count == 0) {
-        set_err(err, errsz, "the file says !replace but lists no service");
+        err_set(err, errsz, "the file says !replace but lists no service");
         goto fail;
     }
 
@@ -621,7 +607,7 @@ static int read_file(const char *path, char **out, size_t *outlen, char *err, si
 
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        set_err(err, errsz, "cannot read catalog file %s: %s", path, strerror(errno));
+        err_set(err, errsz, "cannot read catalog file %s: %s", path, strerror(errno));
         return -1;
     }
     buf = xmalloc(cap);
@@ -629,7 +615,7 @@ static int read_file(const char *path, char **out, size_t *outlen, char *err, si
         ssize_t n;
         if (len == cap) {
             if (cap > CAT_FILE_MAX) {
-                set_err(err, errsz, "catalog file %s is larger than the limit of %d bytes",
+                err_set(err, errsz, "catalog file %s is larger than the limit of %d bytes",
                         path, CAT_FILE_MAX);
                 goto fail;
             }
@@ -640,7 +626,7 @@ static int read_file(const char *path, char **out, size_t *outlen, char *err, si
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            set_err(err, errsz, "cannot read catalog file %s: %s", path, strerror(errno));
+            err_set(err, errsz, "cannot read catalog file %s: %s", path, strerror(errno));
             goto fail;
         }
         if (n == 0)
@@ -669,7 +655,7 @@ struct catalog *catalog_load(const char *path, char *err, size_t errsz)
     if (read_file(path, &text, &len, err, errsz) < 0)
         goto fail;
     if (catalog_parse(cat, text, len, msg, sizeof(msg)) < 0) {
-        set_err(err, errsz, "catalog file %s: %s", path, msg);
+        err_set(err, errsz, "catalog file %s: %s", path, msg);
         goto fail;
     }
     free(text);

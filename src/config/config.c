@@ -9,10 +9,10 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/err.h"
 #include "core/alloc.h"
 
 enum opt_type { OPT_STR, OPT_INT, OPT_SIZE, OPT_DOUBLE, OPT_ENUM };
@@ -90,17 +90,6 @@ static const struct option options[] = {
 
 #define OPTION_COUNT (sizeof(options) / sizeof(options[0]))
 
-static void set_err(char *err, size_t errsz, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errsz, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errsz, fmt, ap);
-    va_end(ap);
-}
-
 static const struct option *find_option(const char *name, size_t len)
 {
     for (size_t i = 0; i < OPTION_COUNT; i++) {
@@ -167,14 +156,14 @@ static int set_value(struct config *cfg, const struct option *o, const char *v,
     switch (o->type) {
     case OPT_ENUM:
         if (!enum_allows(o->words, v)) {
-            set_err(err, errsz, "%s: %s must be one of %s, not \"%s\"", origin, o->name,
+            err_set(err, errsz, "%s: %s must be one of %s, not \"%s\"", origin, o->name,
                     o->words, v);
             return -1;
         }
         /* fall through */
     case OPT_STR:
         if (strlen(v) >= o->size) {
-            set_err(err, errsz, "%s: %s is longer than %zu bytes", origin, o->name, o->size - 1);
+            err_set(err, errsz, "%s: %s is longer than %zu bytes", origin, o->name, o->size - 1);
             return -1;
         }
         strcpy(field, v);
@@ -183,12 +172,12 @@ static int set_value(struct config *cfg, const struct option *o, const char *v,
     case OPT_SIZE:
     case OPT_DOUBLE:
         if (parse_number(o, v, &d) < 0) {
-            set_err(err, errsz, "%s: %s needs a%s number, not \"%s\"", origin, o->name,
+            err_set(err, errsz, "%s: %s needs a%s number, not \"%s\"", origin, o->name,
                     o->type == OPT_DOUBLE ? "" : " whole", v);
             return -1;
         }
         if (d < o->min || d > o->max) {
-            set_err(err, errsz, "%s: %s must be between %.17g and %.17g, not %s", origin,
+            err_set(err, errsz, "%s: %s must be between %.17g and %.17g, not %s", origin,
                     o->name, o->min, o->max, v);
             return -1;
         }
@@ -234,14 +223,14 @@ int config_apply_text(struct config *cfg, const char *text, size_t len, const ch
         size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
         lineno++;
         if (n >= sizeof(line)) {
-            set_err(err, errsz, "%s:%zu: line too long", origin, lineno);
+            err_set(err, errsz, "%s:%zu: line too long", origin, lineno);
             return -1;
         }
         memcpy(line, text + pos, n);
         line[n] = '\0';
         pos += n + 1;
         if (memchr(line, '\0', n)) {
-            set_err(err, errsz, "%s:%zu: NUL byte in line", origin, lineno);
+            err_set(err, errsz, "%s:%zu: NUL byte in line", origin, lineno);
             return -1;
         }
         char *s = trim(line);
@@ -249,7 +238,7 @@ int config_apply_text(struct config *cfg, const char *text, size_t len, const ch
             continue;
         char *eq = strchr(s, '=');
         if (!eq) {
-            set_err(err, errsz, "%s:%zu: expected `name = value`", origin, lineno);
+            err_set(err, errsz, "%s:%zu: expected `name = value`", origin, lineno);
             return -1;
         }
         *eq = '\0';
@@ -264,7 +253,7 @@ int config_apply_text(struct config *cfg, const char *text, size_t len, const ch
         char where[600];
         snprintf(where, sizeof(where), "%s:%zu", origin, lineno);
         if (!o) {
-            set_err(err, errsz, "%s: unknown option \"%.64s\"", where, name);
+            err_set(err, errsz, "%s: unknown option \"%.64s\"", where, name);
             return -1;
         }
         if (set_value(cfg, o, value, where, err, errsz) < 0)
@@ -277,7 +266,7 @@ static int apply_file(struct config *cfg, const char *path, char *err, size_t er
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        set_err(err, errsz, "cannot read config file %s: %s", path, strerror(errno));
+        err_set(err, errsz, "cannot read config file %s: %s", path, strerror(errno));
         return -1;
     }
     char *text = xmalloc(1024 * 1024);
@@ -286,7 +275,7 @@ static int apply_file(struct config *cfg, const char *path, char *err, size_t er
     fclose(f);
     int rc = -1;
     if (too_big)
-        set_err(err, errsz, "config file %s is larger than 1 MiB", path);
+        err_set(err, errsz, "config file %s is larger than 1 MiB", path);
     else
         rc = config_apply_text(cfg, text, len, path, err, errsz);
     free(text);
@@ -331,7 +320,7 @@ int config_load(struct config *cfg, int argc, char **argv, int *check_only, char
         if (strncmp(argv[i], "--config", 8) == 0 && (argv[i][8] == '=' || argv[i][8] == '\0')) {
             const char *eq = argv[i][8] == '=' ? argv[i] + 8 : NULL;
             if (flag_value(argc, argv, &i, eq, &file) < 0) {
-                set_err(err, errsz, "--config needs a file name");
+                err_set(err, errsz, "--config needs a file name");
                 return -1;
             }
         }
@@ -347,7 +336,7 @@ int config_load(struct config *cfg, int argc, char **argv, int *check_only, char
             continue;
         }
         if (strncmp(arg, "--", 2) != 0) {
-            set_err(err, errsz, "unexpected argument \"%.64s\"", arg);
+            err_set(err, errsz, "unexpected argument \"%.64s\"", arg);
             return -1;
         }
         const char *name = arg + 2;
@@ -360,12 +349,12 @@ int config_load(struct config *cfg, int argc, char **argv, int *check_only, char
         }
         const struct option *o = find_option(name, nlen);
         if (!o) {
-            set_err(err, errsz, "unknown option --%.*s (see --help)", (int)(nlen > 64 ? 64 : nlen),
+            err_set(err, errsz, "unknown option --%.*s (see --help)", (int)(nlen > 64 ? 64 : nlen),
                     name);
             return -1;
         }
         if (flag_value(argc, argv, &i, eq, &value) < 0) {
-            set_err(err, errsz, "--%s needs a value", o->name);
+            err_set(err, errsz, "--%s needs a value", o->name);
             return -1;
         }
         char where[80];

@@ -124,3 +124,11 @@ void buf_json_key(struct buf *b, const char *key)
     buf_json_cstr(b, key);
     buf_putc(b, ':');
 }
+
+void buf_json_error_open(struct buf *b, const char *error, const char *detail)
+{
+    buf_puts(b, "{\"error\":");
+    buf_json_cstr(b, error);
+    buf_puts(b, ",\"detail\":");
+    buf_json_cstr(b, detail);
+}

@@ -39,5 +39,8 @@ void buf_json_str(struct buf *b, const char *s, size_t len);
 void buf_json_cstr(struct buf *b, const char *s);
 /* Write `"key":` (key escaped). */
 void buf_json_key(struct buf *b, const char *key);
+/* Write the API's error object, {"error":"<code>","detail":"<sentence>"},
+ * without the closing brace, so callers may add fields before it. */
+void buf_json_error_open(struct buf *b, const char *error, const char *detail);
 
 #endif

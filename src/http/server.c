@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/err.h"
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/log.h"
@@ -72,29 +73,18 @@ struct http_request {
     char *headers[MAX_EXTRA_HEADERS][2];
 };
 
-static void set_err(char *err, size_t errsz, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errsz, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errsz, fmt, ap);
-    va_end(ap);
-}
-
 int http_parse_listen(const char *listen, struct sockaddr_storage *out, socklen_t *outlen,
                       char *err, size_t errsz)
 {
     char host[128];
     const char *colon = strrchr(listen, ':');
     if (!colon) {
-        set_err(err, errsz, "listen address \"%s\" needs a port (host:port)", listen);
+        err_set(err, errsz, "listen address \"%s\" needs a port (host:port)", listen);
         return -1;
     }
     size_t hlen = (size_t)(colon - listen);
     if (hlen >= sizeof(host)) {
-        set_err(err, errsz, "listen address \"%s\" is too long", listen);
+        err_set(err, errsz, "listen address \"%s\" is too long", listen);
         return -1;
     }
     memcpy(host, listen, hlen);
@@ -103,7 +93,7 @@ int http_parse_listen(const char *listen, struct sockaddr_storage *out, socklen_
     errno = 0;
     long port = strtol(colon + 1, &end, 10);
     if (colon[1] == '\0' || *end || errno || port < 0 || port > 65535) {
-        set_err(err, errsz, "listen address \"%s\": port must be 0..65535", listen);
+        err_set(err, errsz, "listen address \"%s\": port must be 0..65535", listen);
         return -1;
     }
     memset(out, 0, sizeof(*out));
@@ -111,7 +101,7 @@ int http_parse_listen(const char *listen, struct sockaddr_storage *out, socklen_
         struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)out;
         host[hlen - 1] = '\0';
         if (inet_pton(AF_INET6, host + 1, &a6->sin6_addr) != 1) {
-            set_err(err, errsz, "listen address \"%s\": bad IPv6 address", listen);
+            err_set(err, errsz, "listen address \"%s\": bad IPv6 address", listen);
             return -1;
         }
         a6->sin6_family = AF_INET6;
@@ -125,7 +115,7 @@ int http_parse_listen(const char *listen, struct sockaddr_storage *out, socklen_
     } else if (strcmp(host, "localhost") == 0) {
         a4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     } else if (inet_pton(AF_INET, host, &a4->sin_addr) != 1) {
-        set_err(err, errsz, "listen address \"%s\": bad IPv4 address (use [v6]:port for IPv6)",
+        err_set(err, errsz, "listen address \"%s\": bad IPv4 address (use [v6]:port for IPv6)",
                 listen);
         return -1;
     }
@@ -190,10 +180,7 @@ static enum MHD_Result queue_error(struct MHD_Connection *conn, unsigned status,
 {
     struct buf b;
     buf_init(&b);
-    buf_puts(&b, "{\"error\":");
-    buf_json_cstr(&b, error);
-    buf_puts(&b, ",\"detail\":");
-    buf_json_cstr(&b, detail);
+    buf_json_error_open(&b, error, detail);
     buf_puts(&b, "}\n");
     size_t len;
     char *body = buf_steal(&b, &len);
@@ -453,7 +440,7 @@ struct http_server *http_start(const struct http_server_config *cfg, http_handle
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
         MHD_OPTION_END);
     if (!srv->daemon) {
-        set_err(err, errsz, "cannot listen on %s (address in use, or not an address of this host)",
+        err_set(err, errsz, "cannot listen on %s (address in use, or not an address of this host)",
                 cfg->listen);
         pthread_mutex_destroy(&srv->conns_lock);
         free(srv);

@@ -135,6 +135,16 @@ int serve_main(int argc, char **argv)
     enum log_level level;
     log_parse_level(cfg.log_level, &level);
     log_set_level(level);
+    /* SIGINT/SIGTERM are taken by sigwait() at the end: block them before
+     * any thread starts (the store's writer starts in open_stages), since
+     * threads inherit the mask and an unblocked one would die of them. */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
     struct sockaddr_storage addr;
     socklen_t addrlen;
     struct stages st = {0};
@@ -151,14 +161,6 @@ int serve_main(int argc, char **argv)
         close_stages(&st);
         return 0;
     }
-
-    /* Signals are taken by sigwait below: block them before any thread. */
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
-    signal(SIGPIPE, SIG_IGN);
 
     int64_t t0 = time_mono_ns();
     struct rebuild rb = {.series = st.series, .guard = st.guard};

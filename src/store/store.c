@@ -18,7 +18,6 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +27,7 @@
 #include <unistd.h>
 
 #include "catalog/catalog.h"
+#include "core/err.h"
 #include "core/alloc.h"
 #include "core/log.h"
 #include "core/timeutil.h"
@@ -105,17 +105,6 @@ struct store {
 };
 
 /* ---- helpers ------------------------------------------------------------ */
-
-static void set_err(char *err, size_t errsz, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errsz, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errsz, fmt, ap);
-    va_end(ap);
-}
 
 static char *path_join(const char *dir, const char *name)
 {
@@ -228,17 +217,17 @@ static int take_lock(const char *dir, char *err, size_t errsz)
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
         if (errno == EACCES || errno == EPERM || errno == EROFS)
-            set_err(err, errsz, "data directory %s is not writable: %s", dir, strerror(errno));
+            err_set(err, errsz, "data directory %s is not writable: %s", dir, strerror(errno));
         else
-            set_err(err, errsz, "cannot create lock file %s: %s", path, strerror(errno));
+            err_set(err, errsz, "cannot create lock file %s: %s", path, strerror(errno));
         goto out;
     }
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
         if (errno == EWOULDBLOCK)
-            set_err(err, errsz,
+            err_set(err, errsz,
                     "data directory %s is in use by another downwatch (%s is locked)", dir, path);
         else
-            set_err(err, errsz, "cannot lock %s: %s", path, strerror(errno));
+            err_set(err, errsz, "cannot lock %s: %s", path, strerror(errno));
         close(fd);
         fd = -1;
     }
@@ -260,17 +249,17 @@ static int check_database(sqlite3 *db, const char *path, int *fresh, char *err, 
     if (rc == SQLITE_OK)
         rc = query_int(db, "SELECT count(*) FROM sqlite_schema", &tables);
     if ((rc & 0xff) == SQLITE_NOTADB) {
-        set_err(err, errsz, "%s is not an SQLite database (%s); move it away", path,
+        err_set(err, errsz, "%s is not an SQLite database (%s); move it away", path,
                 sqlite3_errmsg(db));
         goto fail;
     }
     if ((rc & 0xff) == SQLITE_CORRUPT) {
-        set_err(err, errsz, "%s is corrupt (%s); restore it from a backup or move it away", path,
+        err_set(err, errsz, "%s is corrupt (%s); restore it from a backup or move it away", path,
                 sqlite3_errmsg(db));
         goto fail;
     }
     if (rc != SQLITE_OK) {
-        set_err(err, errsz, "cannot read %s: %s", path, sqlite3_errmsg(db));
+        err_set(err, errsz, "cannot read %s: %s", path, sqlite3_errmsg(db));
         goto fail;
     }
 
@@ -281,18 +270,18 @@ static int check_database(sqlite3 *db, const char *path, int *fresh, char *err, 
         char detail[160];
         one_line(rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : sqlite3_errmsg(db),
                  detail, sizeof(detail));
-        set_err(err, errsz, "%s is corrupt (%s); restore it from a backup or move it away", path,
+        err_set(err, errsz, "%s is corrupt (%s); restore it from a backup or move it away", path,
                 detail);
         goto fail;
     }
 
     *fresh = app_id == 0 && version == 0 && tables == 0;
     if (!*fresh && app_id != STORE_APPLICATION_ID) {
-        set_err(err, errsz, "%s is an SQLite database of another program, not downwatch's", path);
+        err_set(err, errsz, "%s is an SQLite database of another program, not downwatch's", path);
         goto fail;
     }
     if (version > STORE_SCHEMA_VERSION) {
-        set_err(err, errsz,
+        err_set(err, errsz,
                 "%s has schema version %lld, newer than this downwatch supports (%d); "
                 "run a newer downwatch",
                 path, (long long)version, STORE_SCHEMA_VERSION);
@@ -313,7 +302,7 @@ static int configure(sqlite3 *db, enum store_sync sync, char *err, size_t errsz)
     if (rc == SQLITE_OK)
         rc = sqlite3_step(st);
     if (rc != SQLITE_ROW || strcmp((const char *)sqlite3_column_text(st, 0), "wal") != 0) {
-        set_err(err, errsz, "cannot switch the database to WAL mode: %s",
+        err_set(err, errsz, "cannot switch the database to WAL mode: %s",
                 rc == SQLITE_ROW ? "the file system does not support it" : sqlite3_errmsg(db));
         goto fail;
     }
@@ -322,7 +311,7 @@ static int configure(sqlite3 *db, enum store_sync sync, char *err, size_t errsz)
                                               : "PRAGMA synchronous=NORMAL",
                       NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
-        set_err(err, errsz, "cannot set the sync level: %s", sqlite3_errmsg(db));
+        err_set(err, errsz, "cannot set the sync level: %s", sqlite3_errmsg(db));
         goto fail;
     }
     sqlite3_finalize(st);
@@ -404,7 +393,7 @@ static int install(struct store *s, const struct catalog *cat, int fresh, char *
     sqlite3_finalize(st);
     return 0;
 fail:
-    set_err(err, errsz, "cannot set up %s: %s", s->db_path, sqlite3_errmsg(s->db));
+    err_set(err, errsz, "cannot set up %s: %s", s->db_path, sqlite3_errmsg(s->db));
     sqlite3_finalize(st);
     if (!sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -575,7 +564,7 @@ struct store *store_open(const struct store_config *cfg, const struct catalog *c
     int fresh = 0;
 
     if (!cfg->dir || !cfg->dir[0]) {
-        set_err(err, errsz, "no data directory given");
+        err_set(err, errsz, "no data directory given");
         goto fail;
     }
     s->db_path = path_join(cfg->dir, "downwatch.db");
@@ -585,7 +574,7 @@ struct store *store_open(const struct store_config *cfg, const struct catalog *c
 
     int rc = make_dirs(cfg->dir);
     if (rc < 0) {
-        set_err(err, errsz, "cannot create data directory %s: %s", cfg->dir, strerror(-rc));
+        err_set(err, errsz, "cannot create data directory %s: %s", cfg->dir, strerror(-rc));
         goto fail;
     }
     s->lock_fd = take_lock(cfg->dir, err, errsz);
@@ -595,12 +584,12 @@ struct store *store_open(const struct store_config *cfg, const struct catalog *c
     rc = sqlite3_open_v2(s->db_path, &s->db,
                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
-        set_err(err, errsz, "cannot open %s: %s", s->db_path,
+        err_set(err, errsz, "cannot open %s: %s", s->db_path,
                 s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
         goto fail;
     }
     if (sqlite3_db_readonly(s->db, "main") == 1) {
-        set_err(err, errsz, "%s is not writable", s->db_path);
+        err_set(err, errsz, "%s is not writable", s->db_path);
         goto fail;
     }
     sqlite3_extended_result_codes(s->db, 1);
@@ -613,13 +602,13 @@ struct store *store_open(const struct store_config *cfg, const struct catalog *c
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v3(s->db, mark_sql, -1, SQLITE_PREPARE_PERSISTENT, &s->mark, NULL);
     if (rc != SQLITE_OK) {
-        set_err(err, errsz, "cannot prepare the inserts into %s: %s", s->db_path,
+        err_set(err, errsz, "cannot prepare the inserts into %s: %s", s->db_path,
                 sqlite3_errmsg(s->db));
         goto fail;
     }
     rc = pthread_create(&s->writer, NULL, writer_main, s);
     if (rc != 0) {
-        set_err(err, errsz, "cannot start the writer thread: %s", strerror(rc));
+        err_set(err, errsz, "cannot start the writer thread: %s", strerror(rc));
         goto fail;
     }
 
