@@ -1,6 +1,7 @@
 # downwatch: the two commands of the README are `make demo` and `make test`.
 # Every target installs missing Debian packages first (`make deps`, as root).
 
+MAKEFLAGS  += --no-print-directory
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
 BUILD_FUZZ ?= build-fuzz
@@ -34,7 +35,7 @@ build: deps
 # All unit and integration tests, the same suite under ASan+UBSan, and a
 # short run of every fuzz target (what CI runs). `make test-fast` is the
 # first part alone.
-test: test-fast test-asan fuzz-smoke
+test: fuzz-smoke test-fast test-asan
 
 test-fast: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
