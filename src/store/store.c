@@ -495,11 +495,8 @@ static void commit_list(struct store *s, struct store_batch *list)
                  log_quote(s->db_path, q, sizeof(q)),
                  (long long)((time_mono_ns() - busy_since) / 1000000));
 
-    for (struct store_batch *b = list, *next; b; b = next) {
-        next = b->next; /* the callback may free b */
-        b->done(b->arg, status);
-    }
-
+    /* The figures first: a client that got its answer and then asks for
+     * them must find its reports counted. */
     pthread_mutex_lock(&s->mu);
     if (status == 0) {
         s->stats.commits++;
@@ -508,6 +505,14 @@ static void commit_list(struct store *s, struct store_batch *list)
     } else {
         s->stats.failures++;
     }
+    pthread_mutex_unlock(&s->mu);
+
+    for (struct store_batch *b = list, *next; b; b = next) {
+        next = b->next; /* the callback may free b */
+        b->done(b->arg, status);
+    }
+
+    pthread_mutex_lock(&s->mu);
     s->stats.queued -= rows;
     s->completed += batches;
     pthread_cond_broadcast(&s->progress);
