@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 from harness import Server, run, ROOT, TOKEN
@@ -82,6 +83,22 @@ class ReplayTest(unittest.TestCase):
                 self.assertIn("invalid_problem", p.stderr + p.stdout)
                 health = srv.get("/api/v1/health").json()
                 self.assertEqual(health["store"]["reports"], lines - 1)
+
+    def test_replay_follows_the_trace_clock_at_the_given_speed(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".ndjson") as f:
+            for sec in range(0, 40, 2):  # 38 s of trace time
+                f.write('{"ts":"2024-04-03T16:30:%02dZ","service":"x","problem":"feed",'
+                        '"client":"s%d"}\n' % (sec, sec))
+            f.flush()
+            with Server() as srv:
+                start = time.time()
+                p = run(["replay", f.name, "--url", "http://127.0.0.1:%d" % srv.port,
+                         "--token", TOKEN, "--speed", "20"])
+                took = time.time() - start
+                self.assertEqual(p.returncode, 0, p.stderr)
+                self.assertIn("20 accepted", p.stdout)
+                self.assertGreater(took, 1.5)  # 38 s / 20
+                self.assertLess(took, 10)
 
     def test_replay_to_a_dead_server_fails_clearly(self):
         with tempfile.NamedTemporaryFile("w", suffix=".ndjson") as f:

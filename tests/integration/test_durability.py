@@ -108,6 +108,45 @@ class KillTest(unittest.TestCase):
             shutil.rmtree(data, ignore_errors=True)
 
 
+class DrainTest(unittest.TestCase):
+    def test_sigterm_drains_in_flight_requests_and_exits_0(self):
+        data = tempfile.mkdtemp(prefix="dw-drain-")
+        acked, lock, seq = set(), threading.Lock(), [0]
+
+        def client(srv, stop):
+            while not stop.is_set():
+                with lock:
+                    first = seq[0]
+                    seq[0] += 200
+                ids = ["d%08d" % (first + i) for i in range(200)]
+                try:
+                    r = srv.post_ndjson([report(client=i) for i in ids], token=TOKEN)
+                except OSError:
+                    return  # the server has gone: nothing more is acknowledged
+                if r.status == 202:
+                    with lock:
+                        acked.update(ids)
+                else:
+                    self.assertEqual(r.status, 503, r)  # shutting down
+
+        try:
+            srv = Server(data_dir=data).start()
+            stop = threading.Event()
+            workers = [threading.Thread(target=client, args=(srv, stop)) for _ in range(4)]
+            for w in workers:
+                w.start()
+            time.sleep(0.8)
+            self.assertEqual(srv.stop(), 0, srv.log())
+            stop.set()
+            for w in workers:
+                w.join()
+            self.assertIn('msg="stopped"', srv.log())
+            self.assertGreater(len(acked), 0)
+            self.assertEqual(acked - stored_clients(data), set())
+        finally:
+            shutil.rmtree(data, ignore_errors=True)
+
+
 class OverloadTest(unittest.TestCase):
     def test_a_full_write_queue_answers_503_and_loses_nothing_it_acknowledged(self):
         data = tempfile.mkdtemp(prefix="dw-busy-")

@@ -226,5 +226,24 @@ class SlowClientTest(unittest.TestCase):
             s.close()
 
 
+class ConnectionLimitTest(unittest.TestCase):
+    def test_connections_beyond_the_per_address_limit_are_refused(self):
+        with Server("--max_connections_per_ip", "4") as srv:
+            held = [socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+                    for _ in range(4)]
+            extra = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+            try:
+                extra.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
+                self.assertEqual(extra.recv(4096), b"")  # closed unanswered
+            except ConnectionResetError:
+                pass
+            extra.close()
+            held.pop().close()
+            time.sleep(0.2)
+            self.assertEqual(srv.get("/api/v1/health").status, 200)
+            for s in held:
+                s.close()
+
+
 if __name__ == "__main__":
     unittest.main()
