@@ -133,7 +133,7 @@ static void on_stored(void *arg, int status)
 struct origin {
     struct geo_addr addr;
     uint64_t addr_key;
-    char country[3];
+    char country[3];  /* GeoIP's answer, looked up when a report lacks one */
     int trusted;
     int64_t now;
 };
@@ -149,7 +149,7 @@ static uint64_t address_key(const struct geo_addr *a)
 /* Validate one parsed report against the catalog and turn it into a row.
  * Returns 0, or -1 after filling code/detail (and *not_found for an
  * unknown service). */
-static int to_row(struct api *api, const struct origin *o, const struct rep_report *r,
+static int to_row(struct api *api, struct origin *o, const struct rep_report *r,
                   struct store_report *row, const char **code, char *detail, size_t detsz,
                   int *not_found)
 {
@@ -167,6 +167,8 @@ static int to_row(struct api *api, const struct origin *o, const struct rep_repo
         return -1;
     }
     row->service = service;
+    if (!r->country[0] && !o->country[0])
+        geo_country(api->geo, &o->addr, o->country);
     row->country = country_index(r->country[0] ? r->country : o->country);
     if (row->country < 0)
         row->country = country_index(COUNTRY_UNKNOWN_CODE);
@@ -180,7 +182,7 @@ static int to_row(struct api *api, const struct origin *o, const struct rep_repo
     return 0;
 }
 
-static void add_line(struct intake *in, const struct origin *o, const char *line, size_t len,
+static void add_line(struct intake *in, struct origin *o, const char *line, size_t len,
                      size_t lineno, int *not_found)
 {
     struct rep_report r;
@@ -212,7 +214,7 @@ static int is_blank(const char *s, size_t len)
     return 1;
 }
 
-static void parse_ndjson(struct intake *in, const struct origin *o, const char *body, size_t len)
+static void parse_ndjson(struct intake *in, struct origin *o, const char *body, size_t len)
 {
     size_t lineno = 0;
     int not_found = 0;
@@ -261,7 +263,7 @@ static int find_origin(struct api *api, struct http_request *req, struct origin 
     o->addr = geo_client_addr(api->geo, &peer, forwarded);
     buf_free(&xff);
     o->addr_key = address_key(&o->addr);
-    geo_country(api->geo, &o->addr, o->country);
+    o->country[0] = '\0';
     o->now = time_now();
     int auth = api__auth(api, req);
     if (auth < 0)
