@@ -18,8 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/err.h"
 #include "core/alloc.h"
+#include "core/err.h"
 
 struct cat_slot {
     uint32_t hash;

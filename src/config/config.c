@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/err.h"
 #include "core/alloc.h"
+#include "core/err.h"
 
 enum opt_type { OPT_STR, OPT_INT, OPT_SIZE, OPT_DOUBLE, OPT_ENUM };
 

@@ -8,7 +8,9 @@
  * that later calls http_respond() resumes it and MHD calls on_access again,
  * which queues the stored answer. A per-request mutex orders "suspend" and
  * "answer" so that an answer arriving before the suspend is never lost and
- * a resume always follows its suspend. */
+ * a resume always follows its suspend. Connections are tracked from open to
+ * close so that a reaper thread can enforce the header timeout, which MHD's
+ * own idle timeout cannot (see reaper_main). */
 #include "http/server.h"
 
 #include <arpa/inet.h>
@@ -24,9 +26,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/err.h"
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/err.h"
 #include "core/log.h"
 #include "core/timeutil.h"
 

@@ -27,8 +27,8 @@
 #include <unistd.h>
 
 #include "catalog/catalog.h"
-#include "core/err.h"
 #include "core/alloc.h"
+#include "core/err.h"
 #include "core/log.h"
 #include "core/timeutil.h"
 
