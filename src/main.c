@@ -6,6 +6,8 @@
 #include "replay/replay.h"
 #include "serve/serve.h"
 
+#define DOWNWATCH_VERSION "0.1.0"
+
 static const struct command {
     const char *name;
     int (*run)(int argc, char **argv);
@@ -21,7 +23,8 @@ static void usage(FILE *out)
                  "downwatch - crowd-sourced outage detection.\n\ncommands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\n`downwatch COMMAND --help` describes a command's options.\n");
+    fprintf(out, "\n`downwatch COMMAND --help` describes a command's options;\n"
+                 "`downwatch --version` prints the version.\n");
 }
 
 int main(int argc, char **argv)
@@ -30,6 +33,10 @@ int main(int argc, char **argv)
         strcmp(argv[1], "help") == 0) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("downwatch %s\n", DOWNWATCH_VERSION);
+        return 0;
     }
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
         if (strcmp(argv[1], commands[i].name) == 0)

@@ -18,6 +18,11 @@ class HelpTest(unittest.TestCase):
                 self.assertEqual(p.returncode, 0, p.stderr)
                 self.assertIn("usage: downwatch", p.stdout)
 
+    def test_version_is_printed(self):
+        p = run(["--version"])
+        self.assertEqual(p.returncode, 0)
+        self.assertRegex(p.stdout, r"^downwatch \d+\.\d+\.\d+\n$")
+
     def test_an_unknown_command_is_a_usage_error(self):
         p = run(["frobnicate"])
         self.assertEqual(p.returncode, 2)
