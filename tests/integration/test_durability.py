@@ -5,6 +5,7 @@ import os
 import random
 import shutil
 import sqlite3
+import subprocess
 import tempfile
 import threading
 import time
@@ -181,6 +182,56 @@ class OverloadTest(unittest.TestCase):
                 self.assertTrue(acked <= stored_clients(data))
         finally:
             shutil.rmtree(data, ignore_errors=True)
+
+
+def mount_tmpfs(path, size):
+    """Mount a small tmpfs (needs root); returns False where that is not allowed."""
+    if os.geteuid() != 0:
+        return False
+    return subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s" % size, "tmpfs", path],
+                          capture_output=True).returncode == 0
+
+
+class DiskFullTest(unittest.TestCase):
+    def test_a_full_disk_refuses_reports_clearly_and_recovers_when_space_returns(self):
+        mnt = tempfile.mkdtemp(prefix="dw-full-")
+        if not mount_tmpfs(mnt, "4m"):
+            os.rmdir(mnt)
+            self.skipTest("cannot mount a tmpfs here")
+        try:
+            filler = os.path.join(mnt, "filler")
+            with open(filler, "wb") as f:
+                f.write(b"\0" * (1536 * 1024))
+            data = os.path.join(mnt, "data")
+            with Server("--rate_limit", "0", data_dir=data) as srv:
+                acked, refused, n = set(), None, 0
+                while refused is None and n < 400:
+                    ids = ["f%06d-%03d" % (n, i) for i in range(500)]
+                    n += 1
+                    r = srv.post_ndjson([report(client=i) for i in ids])
+                    if r.status == 202:
+                        acked.update(ids)
+                    else:
+                        refused, refused_ids = r, ids
+                self.assertIsNotNone(refused, "the disk never filled up")
+                self.assertEqual(refused.status, 503, refused)
+                self.assertEqual(refused.json()["error"], "storage_unavailable")
+                self.assertIn("nothing was kept", refused.json()["detail"])
+                self.assertTrue(refused.header("Retry-After"))
+                self.assertEqual(srv.get("/api/v1/health").status, 200)
+                # Space comes back: reports are taken again, without a restart.
+                os.remove(filler)
+                r = srv.post_ndjson([report(client="after-%d" % i) for i in range(50)])
+                self.assertEqual(r.status, 202, r)
+                acked.update("after-%d" % i for i in range(50))
+                # The refused reports' votes were taken back: a retry counts.
+                r = srv.post_json(report(client=refused_ids[0]))
+                self.assertTrue(r.json()["report"]["counted"], r)
+                acked.add(refused_ids[0])
+            self.assertEqual(acked - stored_clients(data), set())
+        finally:
+            subprocess.run(["umount", "-l", mnt], capture_output=True)
+            os.rmdir(mnt)
 
 
 class DataDirTest(unittest.TestCase):
