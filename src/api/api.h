@@ -37,8 +37,12 @@ struct api {
     int64_t started;          /* Unix seconds */
 };
 
-/* The http_handler_fn of the server; ctx is a struct api. */
+/* The http_handler_fn of the server; ctx is a struct api. Reports are
+ * parked until the end of the event loop's pass... */
 void api_handle(struct http_request *req, void *ctx);
+/* ...when this, the server's http_after_run_fn, commits them together and
+ * answers them. */
+int api_after_run(void *ctx);
 
 /* Shared by the handlers (api__ = internal to src/api/). */
 void api__error(struct http_request *req, unsigned status, const char *error,

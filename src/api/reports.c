@@ -2,11 +2,13 @@
  *
  * parse (one object, or NDJSON line by line) -> resolve the service in the
  * catalog -> client address and country (GeoIP when the report has none)
- * -> rate limit per address -> one vote per client and service -> queue
- * for the store. The answer is sent from the store's writer thread once the
- * transaction holding the reports has committed, so a 202 always means
- * "on disk". Bad lines of a batch are reported line by line and never stop
- * the good ones. */
+ * -> rate limit per address -> one vote per client and service -> park.
+ * The requests parked during one pass of an HTTP event loop are committed
+ * together at its end (api_after_run), and answered only then, so a 202
+ * always means "on disk" and a burst of requests shares one transaction;
+ * a big batch goes to the store's writer thread instead, so parsing the
+ * next one overlaps its commit. Bad lines of a batch are reported line by
+ * line and never stop the good ones. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +29,7 @@
 #include "store/store.h"
 
 #define MAX_LISTED_ERRORS 100
+#define WRITER_BATCH 256 /* reports from which a request goes to the writer thread */
 #define MAX_FUTURE_SKEW (24 * 3600) /* trusted ts may lead the clock this much */
 #define VOTER_SEED_CLIENT 0x636c69656e74ULL
 #define VOTER_SEED_ADDR 0x61646472ULL
@@ -79,6 +82,9 @@ static void counts_json(struct buf *b, const struct intake *in, size_t counted)
         buf_puts(b, ",\"errors_truncated\":true");
 }
 
+/* The batches parked during the current pass of this thread's event loop. */
+static __thread struct store_batch *parked_head, *parked_tail;
+
 /* The reports were not stored: their counted votes must not stand, or the
  * clients' retries would be taken for repeats. */
 static void take_back_votes(struct intake *in)
@@ -98,11 +104,17 @@ static void on_stored(void *arg, int status)
     buf_init(&b);
     if (status < 0) {
         take_back_votes(in);
-        char detail[160];
-        snprintf(detail, sizeof(detail), "reports could not be stored (%s); nothing was kept",
-                 strerror(-status));
-        http_set_header(in->req, "Retry-After", "5");
-        api__error(in->req, 503, "storage_unavailable", detail);
+        http_set_header(in->req, "Retry-After", status == -EAGAIN ? "1" : "5");
+        if (status == -EAGAIN) {
+            api__error(in->req, 503, "overloaded", "the write queue is full; retry shortly");
+        } else if (status == -ESHUTDOWN) {
+            api__error(in->req, 503, "shutting_down", "the server is shutting down");
+        } else {
+            char detail[160];
+            snprintf(detail, sizeof(detail),
+                     "reports could not be stored (%s); nothing was kept", strerror(-status));
+            api__error(in->req, 503, "storage_unavailable", detail);
+        }
         intake_free(in);
         return;
     }
@@ -339,16 +351,31 @@ void api__reports(struct api *api, struct http_request *req)
     }
     in->batch.done = on_stored;
     in->batch.arg = in;
-    int rc = store_submit(api->store, &in->batch);
-    if (rc < 0) {
-        take_back_votes(in);
-        http_set_header(req, "Retry-After", "1");
-        if (rc == -EAGAIN)
-            api__error(req, 503, "overloaded", "the write queue is full; retry shortly");
-        else if (rc == -ESHUTDOWN)
-            api__error(req, 503, "shutting_down", "the server is shutting down");
-        else
-            api__error(req, 503, "storage_unavailable", strerror(-rc));
-        intake_free(in);
+    in->batch.next = NULL;
+    if (in->batch.count >= WRITER_BATCH) {
+        /* A big batch is its own group: the writer thread commits it while
+         * this thread goes on parsing the next one. */
+        int rc = store_submit(api->store, &in->batch);
+        if (rc < 0)
+            on_stored(in, rc);
+        return;
     }
+    /* Park it with the others of this pass of the event loop: they are all
+     * committed together by api_after_run (one transaction, then answers). */
+    if (parked_tail)
+        parked_tail->next = &in->batch;
+    else
+        parked_head = &in->batch;
+    parked_tail = &in->batch;
+}
+
+int api_after_run(void *ctx)
+{
+    struct api *api = ctx;
+    if (!parked_head)
+        return 0;
+    struct store_batch *list = parked_head;
+    parked_head = parked_tail = NULL;
+    store_commit_now(api->store, list);
+    return 1;
 }

@@ -1,19 +1,26 @@
 /* server.c - libmicrohttpd wrapped with downwatch's limits (see server.h).
  *
+ * Each event loop owns an MHD daemon in external epoll mode on the shared
+ * listening socket; loop_main waits on an epoll set holding the daemon's
+ * epoll fd and an eventfd, runs the daemon, then the after_run hook.
  * Per request, MHD calls `on_access` several times: once when the headers
  * are in (we check the body size and smuggling shapes here, before reading
  * any body), once per body chunk (collected into a buffer up to max_body),
  * and once at the end, where the handler runs. If the handler has not
- * answered by the time it returns, the connection is suspended; the thread
- * that later calls http_respond() resumes it and MHD calls on_access again,
- * which queues the stored answer. A per-request mutex orders "suspend" and
- * "answer" so that an answer arriving before the suspend is never lost and
- * a resume always follows its suspend. Connections are tracked from open to
- * close so that a reaper thread can enforce the header timeout, which MHD's
- * own idle timeout cannot (see reaper_main). */
+ * answered by the time it returns, the connection is suspended; whoever
+ * later calls http_respond() resumes it (and, from another thread, wakes
+ * the loop through its eventfd, since MHD keeps no wake-up channel in
+ * external mode) and MHD calls on_access again, which queues the stored
+ * answer. A per-request mutex orders "suspend" and "answer" so that an
+ * answer arriving before the suspend is never lost and a resume always
+ * follows its suspend. Connections are tracked from open to close for the
+ * limits over all loops (an accept policy) and for the header timeout,
+ * which MHD's own idle timeout cannot enforce (see reaper_main). */
 #include "http/server.h"
 
 #include <arpa/inet.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <pthread.h>
@@ -25,6 +32,7 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "core/alloc.h"
 #include "core/buf.h"
@@ -33,6 +41,7 @@
 #include "core/timeutil.h"
 
 #define MAX_EXTRA_HEADERS 8
+#define IP_BUCKETS 65536 /* per-address connection counts; colliding addresses share one */
 #define REAPER_PERIOD_NS 500000000LL
 
 /* One open connection, for the header timeout: waiting for a request's
@@ -41,14 +50,36 @@ struct conn_track {
     struct MHD_Connection *conn;
     int64_t phase_start_ns;
     int in_request;
+    unsigned ip_bucket; /* its slot in ip_counts */
     struct conn_track *prev, *next;
 };
 
-struct http_server {
+/* One event loop: a thread running its own MHD daemon on the shared
+ * listening socket. */
+struct loop {
+    struct http_server *srv;
     struct MHD_Daemon *daemon;
+    pthread_t thread;
+    int wake_fd;  /* eventfd: another thread resumed one of ours, or stop */
+    int quiesced; /* this loop has stopped accepting */
+};
+
+/* The loop whose thread this is (NULL elsewhere). */
+static __thread struct loop *current_loop;
+
+struct http_server {
+    int listen_fd;
+    int nloops;
+    struct loop *loops;
+    atomic_int stopping;
+    atomic_int quiesced; /* loops that stopped accepting */
+    http_after_run_fn after_run;
     int64_t header_timeout_ns;
-    pthread_mutex_t conns_lock;   /* guards the conns list */
+    pthread_mutex_t conns_lock;   /* guards conns, open and ip_counts */
     struct conn_track *conns;
+    int open;                     /* connections now */
+    int max_open, max_per_ip;     /* the limits, for all loops together */
+    int *ip_counts;               /* connections per hashed client address */
     pthread_t reaper;
     atomic_int reaper_stop;
     http_handler_fn handler;
@@ -63,6 +94,7 @@ enum req_state { REQ_READING, REQ_HANDLING, REQ_SUSPENDED, REQ_ANSWERED };
 
 struct http_request {
     struct http_server *srv;
+    struct loop *loop; /* whose daemon has the connection */
     struct MHD_Connection *conn;
     const char *method;
     const char *path;
@@ -162,6 +194,7 @@ void http_respond(struct http_request *req, unsigned status, const char *content
     struct MHD_Response *r = build_response(req, content_type, body, len);
     struct MHD_Connection *conn = req->conn;
     struct http_server *srv = req->srv;
+    struct loop *loop = req->loop;
     pthread_mutex_lock(&req->lock);
     req->response = r;
     req->status = status;
@@ -172,6 +205,12 @@ void http_respond(struct http_request *req, unsigned status, const char *content
      * may answer and free it at once, so nothing of req is touched after. */
     if (was_suspended) {
         MHD_resume_connection(conn);
+        if (loop != current_loop) {
+            /* MHD has no wake-up of its own for an external loop. */
+            uint64_t one = 1;
+            ssize_t unused = write(loop->wake_fd, &one, sizeof(one));
+            (void)unused;
+        }
         atomic_fetch_sub(&srv->deferred, 1); /* srv lives until this is 0 */
     }
 }
@@ -199,6 +238,26 @@ static enum MHD_Result queue_error(struct MHD_Connection *conn, unsigned status,
 
 /* ---- the MHD callbacks ----------------------------------------------- */
 
+static unsigned ip_bucket(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET6)
+        return (unsigned)XXH3_64bits(&((const struct sockaddr_in6 *)sa)->sin6_addr, 16) %
+               IP_BUCKETS;
+    return (unsigned)XXH3_64bits(&((const struct sockaddr_in *)sa)->sin_addr, 4) % IP_BUCKETS;
+}
+
+/* Accept policy: the connection limits, counted over all loops (each MHD
+ * daemon only knows its own connections). */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    struct http_server *srv = cls;
+    pthread_mutex_lock(&srv->conns_lock);
+    int ok = srv->open < srv->max_open &&
+             (srv->max_per_ip == 0 || srv->ip_counts[ip_bucket(addr)] < srv->max_per_ip);
+    pthread_mutex_unlock(&srv->conns_lock);
+    return ok ? MHD_YES : MHD_NO;
+}
+
 /* Track connections from open to close, so the reaper can find the ones
  * whose request headers are late. Runs on the connection's thread; CLOSED
  * comes before MHD closes the socket. */
@@ -212,12 +271,19 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         t = xcalloc(1, sizeof(*t));
         t->conn = conn;
         t->phase_start_ns = time_mono_ns();
+        const union MHD_ConnectionInfo *peer =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        t->ip_bucket = peer ? ip_bucket(peer->client_addr) : 0;
+        srv->ip_counts[t->ip_bucket]++;
+        srv->open++;
         t->next = srv->conns;
         if (srv->conns)
             srv->conns->prev = t;
         srv->conns = t;
         *socket_context = t;
     } else if (t) {
+        srv->ip_counts[t->ip_bucket]--;
+        srv->open--;
         if (t->prev)
             t->prev->next = t->next;
         else
@@ -328,6 +394,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         track_request(srv, conn, 1);
         req = xcalloc(1, sizeof(*req));
         req->srv = srv;
+        req->loop = current_loop;
         req->conn = conn;
         req->method = method;
         req->path = url;
@@ -404,53 +471,147 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- lifecycle ------------------------------------------------------- */
 
-struct http_server *http_start(const struct http_server_config *cfg, http_handler_fn handler,
-                               void *ctx, char *err, size_t errsz)
+/* Each loop waits on an epoll set of its own holding the daemon's epoll fd
+ * (so MHD's edge-triggered events are left for MHD_run) and its wake fd.
+ * After every MHD_run the after_run hook settles the requests that run
+ * parked, and the daemon runs again to send their answers. */
+static void *loop_main(void *arg)
+{
+    struct loop *l = arg;
+    struct http_server *srv = l->srv;
+    current_loop = l;
+    pthread_setname_np(pthread_self(), "dw-http");
+    int outer = epoll_create1(EPOLL_CLOEXEC);
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(l->daemon, MHD_DAEMON_INFO_EPOLL_FD);
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = info->epoll_fd};
+    epoll_ctl(outer, EPOLL_CTL_ADD, info->epoll_fd, &ev);
+    ev.data.fd = l->wake_fd;
+    epoll_ctl(outer, EPOLL_CTL_ADD, l->wake_fd, &ev);
+    while (!atomic_load(&srv->stopping)) {
+        MHD_UNSIGNED_LONG_LONG ms;
+        int timeout = -1;
+        if (MHD_get_timeout(l->daemon, &ms) == MHD_YES)
+            timeout = ms > 1000 ? 1000 : (int)ms;
+        struct epoll_event ready[2];
+        int n = epoll_wait(outer, ready, 2, timeout);
+        for (int i = 0; i < n; i++) {
+            if (ready[i].data.fd == l->wake_fd) {
+                uint64_t count;
+                ssize_t unused = read(l->wake_fd, &count, sizeof(count)); /* re-arm */
+                (void)unused;
+            }
+        }
+        if (atomic_load(&srv->closing) && !l->quiesced) {
+            MHD_quiesce_daemon(l->daemon); /* on this thread: MHD_run is not running */
+            l->quiesced = 1;
+            atomic_fetch_add(&srv->quiesced, 1);
+        }
+        MHD_run(l->daemon);
+        while (srv->after_run && srv->after_run(srv->ctx))
+            MHD_run(l->daemon);
+    }
+    close(outer);
+    return NULL;
+}
+
+static void wake_loops(struct http_server *srv)
+{
+    for (int i = 0; i < srv->nloops; i++) {
+        uint64_t one = 1;
+        ssize_t unused = write(srv->loops[i].wake_fd, &one, sizeof(one));
+        (void)unused;
+    }
+}
+
+static int open_listener(const struct http_server_config *cfg, uint16_t *port, char *err,
+                         size_t errsz)
 {
     struct sockaddr_storage addr;
     socklen_t addrlen;
     if (http_parse_listen(cfg->listen, &addr, &addrlen, err, errsz) < 0)
-        return NULL;
+        return -1;
+    int fd = socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+        bind(fd, (struct sockaddr *)&addr, addrlen) < 0 || listen(fd, 1024) < 0) {
+        err_set(err, errsz, "cannot listen on %s: %s", cfg->listen, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    struct sockaddr_storage bound;
+    socklen_t blen = sizeof(bound);
+    getsockname(fd, (struct sockaddr *)&bound, &blen);
+    *port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                              : ((struct sockaddr_in *)&bound)->sin_port);
+    return fd;
+}
+
+static void free_server(struct http_server *srv)
+{
+    for (int i = 0; i < srv->nloops; i++) {
+        if (srv->loops[i].daemon)
+            MHD_stop_daemon(srv->loops[i].daemon);
+        if (srv->loops[i].wake_fd >= 0)
+            close(srv->loops[i].wake_fd);
+    }
+    if (srv->listen_fd >= 0)
+        close(srv->listen_fd);
+    pthread_mutex_destroy(&srv->conns_lock);
+    free(srv->ip_counts);
+    free(srv->loops);
+    free(srv);
+}
+
+struct http_server *http_start(const struct http_server_config *cfg, http_handler_fn handler,
+                               void *ctx, char *err, size_t errsz)
+{
     struct http_server *srv = xcalloc(1, sizeof(*srv));
     srv->handler = handler;
+    srv->after_run = cfg->after_run;
     srv->ctx = ctx;
     srv->max_body = cfg->max_body;
     srv->header_timeout_ns = (int64_t)cfg->header_timeout * 1000000000LL;
     pthread_mutex_init(&srv->conns_lock, NULL);
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-                     MHD_USE_ERROR_LOG | MHD_USE_TURBO;
-    if (addr.ss_family == AF_INET6)
-        flags |= MHD_USE_IPv6;
-    /* MHD wants no pool option at all for a single thread. */
-    struct MHD_OptionItem pool[] = {
-        {cfg->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
-         cfg->threads > 1 ? cfg->threads : 0, NULL},
-        {MHD_OPTION_END, 0, NULL},
-    };
-    srv->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_access, srv,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_ARRAY, pool,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_connections_per_ip,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->max_header,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
-        MHD_OPTION_STRICT_FOR_CLIENT, 1,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
-        MHD_OPTION_END);
-    if (!srv->daemon) {
-        err_set(err, errsz, "cannot listen on %s (address in use, or not an address of this host)",
-                cfg->listen);
-        pthread_mutex_destroy(&srv->conns_lock);
-        free(srv);
+    srv->max_open = cfg->max_connections;
+    srv->max_per_ip = cfg->max_connections_per_ip;
+    srv->ip_counts = xcalloc(IP_BUCKETS, sizeof(*srv->ip_counts));
+    srv->nloops = cfg->threads > 0 ? cfg->threads : 1;
+    srv->loops = xcalloc((size_t)srv->nloops, sizeof(*srv->loops));
+    for (int i = 0; i < srv->nloops; i++)
+        srv->loops[i].wake_fd = -1;
+    srv->listen_fd = open_listener(cfg, &srv->port, err, errsz);
+    if (srv->listen_fd < 0) {
+        free_server(srv);
         return NULL;
     }
+    for (int i = 0; i < srv->nloops; i++) {
+        struct loop *l = &srv->loops[i];
+        l->srv = srv;
+        l->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        /* ITC: a resume from another thread wakes this loop. */
+        l->daemon = MHD_start_daemon(
+            MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+                MHD_USE_TURBO,
+            0, on_accept, srv, on_access, srv,
+            MHD_OPTION_LISTEN_SOCKET, srv->listen_fd,
+            MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout,
+            MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->max_header,
+            MHD_OPTION_STRICT_FOR_CLIENT, 1,
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+            MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+            MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
+            MHD_OPTION_END);
+        if (!l->daemon || l->wake_fd < 0) {
+            err_set(err, errsz, "cannot start the HTTP server on %s", cfg->listen);
+            free_server(srv);
+            return NULL;
+        }
+    }
+    for (int i = 0; i < srv->nloops; i++)
+        pthread_create(&srv->loops[i].thread, NULL, loop_main, &srv->loops[i]);
     pthread_create(&srv->reaper, NULL, reaper_main, srv);
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    srv->port = info ? info->port : 0;
     return srv;
 }
 
@@ -462,9 +623,14 @@ uint16_t http_port(const struct http_server *srv)
 void http_quiesce(struct http_server *srv)
 {
     atomic_store(&srv->closing, 1);
-    MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
-    if (fd != MHD_INVALID_SOCKET)
-        close(fd);
+    wake_loops(srv);
+    /* Each loop takes the listening socket out of its own epoll set. */
+    for (int waited = 0; atomic_load(&srv->quiesced) < srv->nloops && waited < 2000; waited += 5)
+        usleep(5 * 1000);
+    if (atomic_load(&srv->quiesced) == srv->nloops) {
+        close(srv->listen_fd);
+        srv->listen_fd = -1;
+    }
 }
 
 int http_stop(struct http_server *srv, int timeout_ms)
@@ -479,9 +645,11 @@ int http_stop(struct http_server *srv, int timeout_ms)
     }
     atomic_store(&srv->reaper_stop, 1);
     pthread_join(srv->reaper, NULL);
-    MHD_stop_daemon(srv->daemon);
-    pthread_mutex_destroy(&srv->conns_lock);
-    free(srv);
+    atomic_store(&srv->stopping, 1);
+    wake_loops(srv);
+    for (int i = 0; i < srv->nloops; i++)
+        pthread_join(srv->loops[i].thread, NULL);
+    free_server(srv);
     return 0;
 }
 

@@ -1,21 +1,26 @@
 /* server.h - the HTTP layer: libmicrohttpd with downwatch's limits, and a
  * small request/response API for the handlers. It knows nothing of reports.
  *
- * libmicrohttpd runs an epoll loop per thread (a pool of `threads`), with
- * keep-alive and pipelining. This layer adds what every handler needs:
- * - the body is collected up to max_body; a Content-Length above it is
+ * `threads` event loops share one listening socket; each is a thread
+ * running its own libmicrohttpd daemon in external epoll mode, with
+ * keep-alive and pipelining. After every pass over its ready connections a
+ * loop calls the after_run hook, where the handlers' parked requests are
+ * settled together (the API commits them in one transaction). On top, this
+ * layer gives every handler:
+ * - the body collected up to max_body; a Content-Length above it is
  *   answered 413 before the body is read, and a chunked body that grows past
- *   it has its connection closed (MHD cannot answer mid-upload); Content-Length together with Transfer-Encoding is refused
- *   (400, a request-smuggling shape);
- * - request line and headers are bounded by max_header bytes per connection,
- *   silent connections are closed after idle_timeout, connections whose
- *   request headers take longer than header_timeout (a slow drip of bytes
- *   that keeps the idle timer happy) are shut down by a reaper thread, and
- *   connections are capped in total and per address;
- * - a handler answers with http_respond(), either at once or later from
- *   another thread: a request without an answer when its handler returns is
- *   suspended (its connection parked) until http_respond() is called, so a
- *   thread never waits for the disk while other connections wait for it.
+ *   it has its connection closed (MHD cannot answer mid-upload);
+ *   Content-Length together with Transfer-Encoding is refused (400, a
+ *   request-smuggling shape);
+ * - request line and headers bounded by max_header bytes per connection,
+ *   silent connections closed after idle_timeout, connections whose request
+ *   headers take longer than header_timeout (a slow drip of bytes that keeps
+ *   the idle timer happy) shut down by a reaper thread, and connections
+ *   capped in total and per address over all loops;
+ * - http_respond(), at once or later from any thread: a request without an
+ *   answer when its handler returns is suspended (its connection parked)
+ *   until http_respond() is called, so no thread waits for the disk while
+ *   other connections wait for it.
  * Shutdown is two-step: http_quiesce() stops accepting and answers new
  * requests 503, http_stop() waits for deferred answers, then closes. */
 #ifndef DW_HTTP_SERVER_H
@@ -25,9 +30,18 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+struct http_server;
+struct http_request;
+
+/* Called on an event loop's thread after each pass over its connections,
+ * with the handler's ctx: the place to settle, all at once, the requests
+ * that pass parked (a group commit). Returns 1 if it answered any, so the
+ * loop runs again at once to send them. May be NULL. */
+typedef int (*http_after_run_fn)(void *ctx);
+
 struct http_server_config {
     const char *listen;        /* "host:port"; port 0 picks a free one */
-    int threads;               /* >= 1 */
+    int threads;               /* event loops, >= 1 */
     int max_connections;
     int max_connections_per_ip;/* 0 = no limit */
     int idle_timeout;          /* seconds of silence before a connection is closed */
@@ -35,10 +49,8 @@ struct http_server_config {
                                   for a keep-alive connection to start its next) */
     size_t max_body;           /* bytes */
     size_t max_header;         /* bytes per connection (request line + headers) */
+    http_after_run_fn after_run;
 };
-
-struct http_server;
-struct http_request;
 
 /* Called once per complete request on an HTTP thread. It must arrange for
  * exactly one http_respond() for req, now or later (from any thread). */

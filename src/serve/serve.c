@@ -193,6 +193,7 @@ int serve_main(int argc, char **argv)
         .header_timeout = cfg.header_timeout,
         .max_body = (size_t)cfg.max_body,
         .max_header = (size_t)cfg.max_header,
+        .after_run = api_after_run,
     };
     struct http_server *srv = http_start(&hc, api_handle, &api, err, sizeof(err));
     if (!srv) {

@@ -34,7 +34,7 @@
 
 #define STORE_SCHEMA_VERSION 1
 #define STORE_APPLICATION_ID 0x64776368 /* "dwch" in the file header */
-#define STORE_BUSY_TIMEOUT_MS 1000      /* one wait inside SQLite; the writer loops on it */
+#define STORE_BUSY_TIMEOUT_MS 1000      /* waits inside SQLite while opening, and for scans */
 #define STORE_BUSY_PAUSE_NS 10000000L   /* between two retries of a busy transaction */
 
 static const char schema_sql[] =
@@ -93,6 +93,7 @@ struct store {
     size_t n_by_db_id;
     size_t queue_max;
     pthread_t writer;
+    pthread_mutex_t dbmu;    /* one thread at a time uses db and its statements */
 
     pthread_mutex_t mu;      /* guards everything below */
     pthread_cond_t work;     /* to the writer: batches queued, or stop */
@@ -470,31 +471,11 @@ fail:;
     return status;
 }
 
-/* Store one taken queue: retry while the database is busy, then call every
- * callback in order and account for the batches. */
-static void commit_list(struct store *s, struct store_batch *list)
+/* After the transaction of list ended with status: the figures, then every
+ * callback in order, then the queue accounting. */
+static void finish_list(struct store *s, struct store_batch *list, size_t rows, size_t batches,
+                        int status, int64_t took_ns)
 {
-    size_t rows = 0, batches = 0;
-    for (struct store_batch *b = list; b; b = b->next) {
-        rows += b->count;
-        batches++;
-    }
-    int64_t took_ns = 0, busy_since = 0;
-    int status;
-    char q[256];
-    while ((status = write_batches(s, list, rows, &took_ns)) == -EBUSY) {
-        if (!busy_since) {
-            busy_since = time_mono_ns();
-            log_warn("database is locked by another process, retrying", "db=%s rows=%zu",
-                     log_quote(s->db_path, q, sizeof(q)), rows);
-        }
-        nanosleep(&(struct timespec){0, STORE_BUSY_PAUSE_NS}, NULL);
-    }
-    if (busy_since)
-        log_info("database lock released", "db=%s waited_ms=%lld",
-                 log_quote(s->db_path, q, sizeof(q)),
-                 (long long)((time_mono_ns() - busy_since) / 1000000));
-
     /* The figures first: a client that got its answer and then asks for
      * them must find its reports counted. */
     pthread_mutex_lock(&s->mu);
@@ -517,6 +498,49 @@ static void commit_list(struct store *s, struct store_batch *list)
     s->completed += batches;
     pthread_cond_broadcast(&s->progress);
     pthread_mutex_unlock(&s->mu);
+}
+
+static void count_list(const struct store_batch *list, size_t *rows, size_t *batches)
+{
+    *rows = *batches = 0;
+    for (const struct store_batch *b = list; b; b = b->next) {
+        *rows += b->count;
+        (*batches)++;
+    }
+}
+
+/* One attempt at the transaction, with the connection to ourselves. */
+static int write_locked(struct store *s, const struct store_batch *list, size_t rows,
+                        int64_t *took_ns)
+{
+    pthread_mutex_lock(&s->dbmu);
+    int status = write_batches(s, list, rows, took_ns);
+    pthread_mutex_unlock(&s->dbmu);
+    return status;
+}
+
+/* The writer's commit of a taken queue: retry while another process holds
+ * the database, then finish. */
+static void commit_list(struct store *s, struct store_batch *list)
+{
+    size_t rows, batches;
+    count_list(list, &rows, &batches);
+    int64_t took_ns = 0, busy_since = 0;
+    int status;
+    char q[256];
+    while ((status = write_locked(s, list, rows, &took_ns)) == -EBUSY) {
+        if (!busy_since) {
+            busy_since = time_mono_ns();
+            log_warn("database is locked by another process, retrying", "db=%s rows=%zu",
+                     log_quote(s->db_path, q, sizeof(q)), rows);
+        }
+        nanosleep(&(struct timespec){0, STORE_BUSY_PAUSE_NS}, NULL);
+    }
+    if (busy_since)
+        log_info("database lock released", "db=%s waited_ms=%lld",
+                 log_quote(s->db_path, q, sizeof(q)),
+                 (long long)((time_mono_ns() - busy_since) / 1000000));
+    finish_list(s, list, rows, batches, status, took_ns);
 }
 
 static void *writer_main(void *arg)
@@ -552,6 +576,7 @@ static void store_free(struct store *s)
     pthread_cond_destroy(&s->progress);
     pthread_cond_destroy(&s->work);
     pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->dbmu);
     free(s->by_db_id);
     free(s->db_ids);
     free(s->db_path);
@@ -564,6 +589,7 @@ struct store *store_open(const struct store_config *cfg, const struct catalog *c
     struct store *s = xcalloc(1, sizeof(*s));
     s->lock_fd = -1;
     pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->dbmu, NULL);
     pthread_cond_init(&s->work, NULL);
     pthread_cond_init(&s->progress, NULL);
     int fresh = 0;
@@ -611,6 +637,10 @@ struct store *store_open(const struct store_config *cfg, const struct catalog *c
                 sqlite3_errmsg(s->db));
         goto fail;
     }
+    /* From here on nobody waits inside SQLite while holding dbmu (the HTTP
+     * loops would stall behind it): a busy database is retried by the
+     * writer between pauses, with dbmu released. */
+    sqlite3_busy_timeout(s->db, 0);
     rc = pthread_create(&s->writer, NULL, writer_main, s);
     if (rc != 0) {
         err_set(err, errsz, "cannot start the writer thread: %s", strerror(rc));
@@ -624,6 +654,50 @@ struct store *store_open(const struct store_config *cfg, const struct catalog *c
 fail:
     store_free(s);
     return NULL;
+}
+
+void store_commit_now(struct store *s, struct store_batch *list)
+{
+    size_t rows, batches;
+    count_list(list, &rows, &batches);
+    pthread_mutex_lock(&s->mu);
+    int refuse = s->closing ? -ESHUTDOWN : 0;
+    if (!refuse) {
+        s->stats.queued += rows;
+        s->submitted += batches;
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (refuse) {
+        for (struct store_batch *b = list, *next; b; b = next) {
+            next = b->next;
+            b->done(b->arg, refuse);
+        }
+        return;
+    }
+    int64_t took_ns = 0;
+    int status = write_locked(s, list, rows, &took_ns);
+    if (status != -EBUSY) {
+        finish_list(s, list, rows, batches, status, took_ns);
+        return;
+    }
+    /* Locked by another process: the writer waits it out, while the queue
+     * has room; beyond that the reports are refused (503), not hoarded. */
+    pthread_mutex_lock(&s->mu);
+    int full = s->stats.queued - rows > 0 && s->stats.queued - rows >= s->queue_max;
+    if (!full) {
+        struct store_batch *last = list;
+        while (last->next)
+            last = last->next;
+        if (s->tail)
+            s->tail->next = list;
+        else
+            s->head = list;
+        s->tail = last;
+        pthread_cond_signal(&s->work);
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (full)
+        finish_list(s, list, rows, batches, -EAGAIN, 0);
 }
 
 int store_submit(struct store *s, struct store_batch *b)

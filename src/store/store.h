@@ -109,6 +109,14 @@ struct store *store_open(const struct store_config *cfg, const struct catalog *c
  * exactly once; on an error, never. */
 int store_submit(struct store *s, struct store_batch *b);
 
+/* Commit a list of batches (linked by ->next) on the calling thread and
+ * call their callbacks before returning: the group commit of an HTTP event
+ * loop, with no hand-off to the writer thread. If another process holds the
+ * database, the list goes to the writer's queue to wait (callbacks later,
+ * from the writer), or, when that queue is full, every callback gets
+ * -EAGAIN at once. After store_close began they get -ESHUTDOWN. */
+void store_commit_now(struct store *s, struct store_batch *list);
+
 /* Wait until every batch submitted before the call is completed (committed
  * or failed) and its callback has returned. Not from a done callback. */
 void store_flush(struct store *s);
