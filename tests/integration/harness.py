@@ -111,6 +111,21 @@ class Server:
         body = "".join((l if isinstance(l, str) else json.dumps(l)) + "\n" for l in lines)
         return self.request("POST", "/api/v1/reports", body, h, timeout=timeout)
 
+    def raw(self, data, timeout=10):
+        """Send bytes as they are on a new connection; return all bytes read
+        until the server closes it (send Connection: close)."""
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+        try:
+            s.sendall(data)
+            received = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    return received
+                received += chunk
+        finally:
+            s.close()
+
     def get(self, path):
         return self.request("GET", path)
 

@@ -1,7 +1,6 @@
 """Guard and origin over real HTTP: rate limits, repeat votes, trusted ts,
 GeoIP country fallback and trusted proxies."""
 import json
-import socket
 import unittest
 
 from harness import Server, report, TOKEN
@@ -117,18 +116,10 @@ class CountryTest(unittest.TestCase):
         # adds a second header line with the real address (GB).
         with Server("--trusted_proxies", "127.0.0.1") as srv:
             body = b'{"service":"whatsapp","problem":"login","client":"c6"}'
-            s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
-            s.sendall(b"POST /api/v1/reports HTTP/1.1\r\nHost: x\r\n"
-                      b"Content-Type: application/json\r\nX-Forwarded-For: 8.8.8.8\r\n"
-                      b"X-Forwarded-For: 81.2.69.160\r\nConnection: close\r\n"
-                      b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
-            data = b""
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-            s.close()
+            data = srv.raw(b"POST /api/v1/reports HTTP/1.1\r\nHost: x\r\n"
+                           b"Content-Type: application/json\r\nX-Forwarded-For: 8.8.8.8\r\n"
+                           b"X-Forwarded-For: 81.2.69.160\r\nConnection: close\r\n"
+                           b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
             answer = json.loads(data.split(b"\r\n\r\n", 1)[1])
             self.assertEqual(answer["report"]["country"], "GB")
 
