@@ -127,8 +127,10 @@ void buf_json_key(struct buf *b, const char *key)
 
 void buf_json_error_open(struct buf *b, const char *error, const char *detail)
 {
-    buf_puts(b, "{\"error\":");
+    buf_putc(b, '{');
+    buf_json_key(b, "error");
     buf_json_cstr(b, error);
-    buf_puts(b, ",\"detail\":");
+    buf_putc(b, ',');
+    buf_json_key(b, "detail");
     buf_json_cstr(b, detail);
 }
