@@ -231,6 +231,11 @@ class ConnectionLimitTest(unittest.TestCase):
         with Server("--max_connections_per_ip", "4") as srv:
             held = [socket.create_connection(("127.0.0.1", srv.port), timeout=5)
                     for _ in range(4)]
+            # Each held connection answers once, so the server has accepted
+            # all four (over several event loops) before the fifth arrives.
+            for s in held:
+                s.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
+                self.assertIn(b"200 OK", s.recv(4096))
             extra = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
             try:
                 extra.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
