@@ -1,0 +1,198 @@
+/* baseline.c - seasonal expectation and scatter of one count series (see
+ * baseline.h for the model). */
+#include "detect/baseline.h"
+
+#include <math.h>
+#include <string.h>
+
+#define DAY_ALPHA 0.25f     /* weight of a new day in the hour-of-day profile */
+#define WEEK_ALPHA 0.4f     /* weight of a new week in the hour-of-week profile */
+#define LEVEL_ALPHA 0.33f   /* weight of the newest hour in the fallback level */
+#define RATIO_ALPHA 0.25    /* weight of a well-filled hour in the level ratio */
+#define RATIO_MIN 0.5
+#define RATIO_MAX 2.0
+#define WARM_HOURS 24       /* a day of history before clipping and the ratio */
+#define CLIP_SIGMAS 4.0
+#define STEP_MEMORY_MIN 2880.0 /* the step scatter forgets over two days */
+#define HOUR_MEMORY 168.0      /* the hourly scatter over a week */
+#define STEP_PRIOR 0.15        /* prior 1/k at one step, worth ... */
+#define STEP_PRIOR_WEIGHT 20.0 /* ... this much squared expectation */
+#define HOUR_PRIOR 0.05
+#define HOUR_PRIOR_WEIGHT 400.0
+#define INV_MIN 0.005
+#define INV_MAX 2.0
+#define UNSEEN_EXTRA 0.5       /* added 1/k when no profile slot is known */
+#define FEW_SEEN_EXTRA 0.15    /* added 1/k, divided by the times a slot was seen */
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+static int hour_of_day(int64_t hour)
+{
+    return (int)(hour - floor_div(hour, 24) * 24);
+}
+
+/* Monday 00:00 UTC is slot 0; 1970-01-01 was a Thursday. */
+static int hour_of_week(int64_t hour)
+{
+    int64_t days = floor_div(hour, 24) + 3;
+    int dow = (int)(days - floor_div(days, 7) * 7);
+    return dow * 24 + hour_of_day(hour);
+}
+
+void base_init(struct base *b)
+{
+    memset(b, 0, sizeof(*b));
+    b->ratio = 1.0f;
+    b->step = 1.0f;
+    b->hour = INT64_MIN;
+}
+
+uint32_t base_hours(const struct base *b)
+{
+    return b->hours_seen;
+}
+
+/* Profile rate for an absolute hour, and how many times its slots were seen
+ * (0: neither slot, the fallback level was used). */
+static double slot_rate(const struct base *b, int64_t hour, int *seen)
+{
+    int w = hour_of_week(hour), d = hour_of_day(hour);
+    int nw = b->week_seen[w], nd = b->day_seen[d];
+    *seen = nw + nd;
+    if (nw && nd) {
+        double weight = nw / (nw + 2.0);
+        return weight * b->week[w] + (1 - weight) * b->day[d];
+    }
+    if (nd)
+        return b->day[d];
+    if (nw)
+        return b->week[w];
+    return b->level;
+}
+
+/* Profile rate at time t, interpolated between hour-slot centres; *seen is
+ * the nearer slot's count. */
+static double profile_rate(const struct base *b, double t, int *seen)
+{
+    double hours = t / 3600.0 - 0.5;
+    double lower = floor(hours), frac = hours - lower;
+    int seen_lo, seen_hi;
+    double lo = slot_rate(b, (int64_t)lower, &seen_lo);
+    double hi = slot_rate(b, (int64_t)lower + 1, &seen_hi);
+    *seen = frac < 0.5 ? seen_lo : seen_hi;
+    return lo + (hi - lo) * frac;
+}
+
+static double level_ratio(const struct base *b)
+{
+    return b->hours_seen >= WARM_HOURS ? b->ratio : 1.0;
+}
+
+static double profile_expected(const struct base *b, int64_t t, double minutes)
+{
+    int seen;
+    return profile_rate(b, (double)t + minutes * 30.0, &seen) * minutes;
+}
+
+double base_expected(const struct base *b, int64_t t, double minutes)
+{
+    if (b->hours_seen == 0 || minutes <= 0)
+        return 0;
+    return profile_expected(b, t, minutes) * level_ratio(b);
+}
+
+static double shrunk(double num, double den, double prior, double weight)
+{
+    double v = (num + prior * weight) / (den + weight);
+    return v < INV_MIN ? INV_MIN : v > INV_MAX ? INV_MAX : v;
+}
+
+double base_inv_size(const struct base *b, int64_t t, double minutes)
+{
+    double at_step = shrunk(b->step_num, b->step_den, STEP_PRIOR, STEP_PRIOR_WEIGHT);
+    double at_hour = shrunk(b->hour_num, b->hour_den, HOUR_PRIOR, HOUR_PRIOR_WEIGHT);
+    double step = b->step, inv;
+    if (minutes <= step)
+        inv = at_step;
+    else if (minutes >= 60 || step >= 60)
+        inv = at_hour;
+    else
+        inv = at_step * pow(at_hour / at_step, log(minutes / step) / log(60 / step));
+    int seen;
+    profile_rate(b, (double)t, &seen);
+    return inv + (seen ? FEW_SEEN_EXTRA / seen : UNSEEN_EXTRA);
+}
+
+static void learn_slot(float *slot, uint8_t *seen, double rate, float alpha)
+{
+    *slot = *seen ? (float)(*slot + alpha * (rate - *slot)) : (float)rate;
+    if (*seen < UINT8_MAX)
+        (*seen)++;
+}
+
+static void finish_hour(struct base *b)
+{
+    if (b->hour_minutes <= 0)
+        return;
+    double rate = b->hour_sum / b->hour_minutes;
+    if (b->hours_seen >= WARM_HOURS) {
+        double m = b->hour_expected, d = 1.0 - 1.0 / HOUR_MEMORY;
+        b->hour_num = (float)(d * b->hour_num + (b->hour_sum - m) * (b->hour_sum - m) -
+                              b->hour_sum);
+        b->hour_den = (float)(d * b->hour_den + m * m);
+        /* A sparse hour says little about the level: weigh it by its size. */
+        double observed = (b->hour_sum + 1.0) / (b->hour_profile + 1.0);
+        double weight = RATIO_ALPHA * b->hour_profile / (b->hour_profile + 5.0);
+        double ratio = b->ratio + weight * (observed - b->ratio);
+        b->ratio = (float)(ratio < RATIO_MIN ? RATIO_MIN : ratio > RATIO_MAX ? RATIO_MAX : ratio);
+    }
+    learn_slot(&b->day[hour_of_day(b->hour)], &b->day_seen[hour_of_day(b->hour)], rate,
+               DAY_ALPHA);
+    learn_slot(&b->week[hour_of_week(b->hour)], &b->week_seen[hour_of_week(b->hour)], rate,
+               WEEK_ALPHA);
+    b->level = b->hours_seen ? (float)(b->level + LEVEL_ALPHA * (rate - b->level)) : (float)rate;
+    b->hours_seen++;
+    b->hour_sum = b->hour_expected = b->hour_profile = b->hour_minutes = 0;
+}
+
+void base_observe(struct base *b, int64_t t, double count, double minutes, int anomalous)
+{
+    if (minutes <= 0 || !(count >= 0))
+        return;
+    int64_t hour = floor_div(t, 3600);
+    if (b->hour == INT64_MIN)
+        b->hour = hour;
+    if (hour < b->hour)
+        return;
+    if (hour > b->hour) {
+        finish_hour(b);
+        b->hour = hour;
+    }
+    b->step = (float)minutes;
+    double profile = b->hours_seen ? profile_expected(b, t, minutes) : 0;
+    double mu = profile * level_ratio(b);
+    double y = count;
+    if (b->hours_seen >= WARM_HOURS) {
+        if (anomalous) {
+            y = mu;
+        } else {
+            double inv = base_inv_size(b, t, minutes);
+            double cap = mu + CLIP_SIGMAS * sqrt(mu * (1 + mu * inv)) + 3;
+            if (y > cap)
+                y = cap;
+            double d = 1.0 - minutes / STEP_MEMORY_MIN;
+            b->step_num = (float)(d * b->step_num + (y - mu) * (y - mu) - y);
+            b->step_den = (float)(d * b->step_den + mu * mu);
+        }
+    } else if (anomalous && b->hours_seen) {
+        y = mu;
+    }
+    b->hour_sum += (float)y;
+    b->hour_expected += (float)mu;
+    b->hour_profile += (float)profile;
+    b->hour_minutes += (float)minutes;
+}
