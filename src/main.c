@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "offline/offline.h"
 #include "replay/replay.h"
 #include "serve/serve.h"
 
@@ -15,6 +16,7 @@ static const struct command {
 } commands[] = {
     {"serve", serve_main, "take reports over HTTP, count them, serve the API"},
     {"replay", replay_main, "send an NDJSON report trace to a server"},
+    {"detect", offline_main, "detect incidents in an NDJSON report trace"},
 };
 
 static void usage(FILE *out)

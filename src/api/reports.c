@@ -31,7 +31,6 @@
 #define MAX_LISTED_ERRORS 100
 #define WRITER_BATCH 256 /* reports from which a request goes to the writer thread */
 #define MAX_FUTURE_SKEW (24 * 3600) /* trusted ts may lead the clock this much */
-#define VOTER_SEED_CLIENT 0x636c69656e74ULL
 #define VOTER_SEED_ADDR 0x61646472ULL
 
 /* One request's reports on their way to disk. */
@@ -91,7 +90,7 @@ static void take_back_votes(struct intake *in)
 {
     for (size_t i = 0; i < in->batch.count; i++) {
         const struct store_report *r = &in->batch.rows[i];
-        if (r->counted)
+        if (r->counted == GUARD_COUNTED)
             guard_unvote(in->api->guard, r->voter, r->service, r->ts);
     }
 }
@@ -121,8 +120,9 @@ static void on_stored(void *arg, int status)
     size_t counted = 0;
     for (size_t i = 0; i < in->batch.count; i++) {
         const struct store_report *r = &in->batch.rows[i];
-        series_add(in->api->series, r->service, r->country, r->problem, r->counted, r->ts);
-        counted += (size_t)r->counted;
+        series_add(in->api->series, r->service, r->country, r->problem,
+                   r->counted == GUARD_COUNTED, r->ts);
+        counted += r->counted == GUARD_COUNTED;
     }
     buf_puts(&b, "{\"version\":1,");
     counts_json(&b, in, counted);
@@ -134,7 +134,7 @@ static void on_stored(void *arg, int status)
         buf_json_cstr(&b, catalog_at(in->api->catalog, (size_t)r->service)->id);
         buf_printf(&b, ",\"country\":\"%s\",\"problem\":\"%s\",\"ts\":\"%s\",\"counted\":%s}",
                    country_code(r->country, cc), rep_problem_name((enum rep_problem)r->problem), ts,
-                   r->counted ? "true" : "false");
+                   r->counted == GUARD_COUNTED ? "true" : "false");
     }
     buf_putc(&b, '}');
     api__json(in->req, 202, &b);
@@ -188,7 +188,7 @@ static int to_row(struct api *api, struct origin *o, const struct rep_report *r,
     row->received = o->now;
     row->ts = o->trusted && r->ts >= 0 ? r->ts : o->now;
     size_t clen = strlen(r->client);
-    row->voter = clen ? XXH3_64bits_withSeed(r->client, clen, VOTER_SEED_CLIENT) : o->addr_key;
+    row->voter = clen ? guard_client_voter(r->client, clen) : o->addr_key;
     memcpy(row->client, r->client, clen + 1);
     row->counted = 0;
     return 0;

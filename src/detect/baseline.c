@@ -23,6 +23,8 @@
 #define INV_MAX 2.0
 #define UNSEEN_EXTRA 0.5       /* added 1/k when no profile slot is known */
 #define FEW_SEEN_EXTRA 0.15    /* added 1/k, divided by the times a slot was seen */
+#define SLOT_MEMORY 4          /* profile updates a slot's average effectively spans */
+#define PRIOR_REPORTS 5.0      /* a sparse slot is shrunk to the mean by this many */
 
 static int64_t floor_div(int64_t a, int64_t b)
 {
@@ -62,16 +64,26 @@ static double slot_rate(const struct base *b, int64_t hour, int *seen)
 {
     int w = hour_of_week(hour), d = hour_of_day(hour);
     int nw = b->week_seen[w], nd = b->day_seen[d];
+    double rate;
     *seen = nw + nd;
     if (nw && nd) {
         double weight = nw / (nw + 2.0);
-        return weight * b->week[w] + (1 - weight) * b->day[d];
+        rate = weight * b->week[w] + (1 - weight) * b->day[d];
+    } else if (nd) {
+        rate = b->day[d];
+    } else if (nw) {
+        rate = b->week[w];
+    } else {
+        return b->level;
     }
-    if (nd)
-        return b->day[d];
-    if (nw)
-        return b->week[w];
-    return b->level;
+    /* Gamma-Poisson shrinkage towards the daily mean: a slot that has seen
+     * a handful of reports (a sparse series) leans on the mean, a busy one
+     * keeps its own rate. */
+    if (b->mean > 0) {
+        double minutes = 60.0 * (*seen < SLOT_MEMORY ? *seen : SLOT_MEMORY);
+        rate = (rate * minutes + PRIOR_REPORTS) / (minutes + PRIOR_REPORTS / b->mean);
+    }
+    return rate;
 }
 
 /* Profile rate at time t, interpolated between hour-slot centres; *seen is
@@ -155,6 +167,15 @@ static void finish_hour(struct base *b)
     learn_slot(&b->week[hour_of_week(b->hour)], &b->week_seen[hour_of_week(b->hour)], rate,
                WEEK_ALPHA);
     b->level = b->hours_seen ? (float)(b->level + LEVEL_ALPHA * (rate - b->level)) : (float)rate;
+    double sum = 0;
+    int slots = 0;
+    for (int h = 0; h < BASE_DAY_SLOTS; h++) {
+        if (b->day_seen[h]) {
+            sum += b->day[h];
+            slots++;
+        }
+    }
+    b->mean = (float)(sum / slots);
     b->hours_seen++;
     b->hour_sum = b->hour_expected = b->hour_profile = b->hour_minutes = 0;
 }
@@ -181,7 +202,7 @@ void base_observe(struct base *b, int64_t t, double count, double minutes, int a
             y = mu;
         } else {
             double inv = base_inv_size(b, t, minutes);
-            double cap = mu + CLIP_SIGMAS * sqrt(mu * (1 + mu * inv)) + 3;
+            double cap = mu + CLIP_SIGMAS * sqrt(mu * (1 + mu * inv)) + 1;
             if (y > cap)
                 y = cap;
             double d = 1.0 - minutes / STEP_MEMORY_MIN;

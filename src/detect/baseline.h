@@ -45,7 +45,8 @@ struct base {
     float day[BASE_DAY_SLOTS];         /* per-minute rate, by hour of day */
     uint8_t week_seen[BASE_WEEK_SLOTS]; /* weeks learned per slot (saturates) */
     uint8_t day_seen[BASE_DAY_SLOTS];  /* days learned per slot (saturates) */
-    float level;                       /* per-minute rate over all hours */
+    float level;                       /* per-minute rate of the last hours */
+    float mean;                        /* mean of the hour-of-day profile */
     float ratio;                       /* recent observed / profile */
     float step_num, step_den;          /* 1/k estimator at one step */
     float hour_num, hour_den;          /* 1/k estimator at one hour */

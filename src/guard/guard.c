@@ -6,8 +6,9 @@
  * into aligned runs of VOTE_RUN slots (128 bytes); a key probes only its own
  * run, so each run, and each bucket, is covered by exactly one of
  * GUARD_STRIPES mutexes (run or slot index modulo the stripe count).
- * Hashing is XXH3; a vote key is XXH3(voter) seeded with the service, and
- * 0 marks an empty vote slot. */
+ * Hashing is XXH3; a vote key is XXH3(voter) seeded with the service, with
+ * its lowest bit cleared: a stored key's lowest bit says whether the vote
+ * has had its first repeat. 0 marks an empty vote slot. */
 #include "guard/guard.h"
 #include "core/alloc.h"
 
@@ -39,8 +40,11 @@ struct bucket {
     int used;
 };
 
+#define VOTER_SEED_CLIENT 0x636c69656e74ULL /* "client" */
+#define REPEATED 1u    /* lowest key bit: the vote has been repeated */
+
 struct vote {
-    uint64_t key;     /* 0 = empty */
+    uint64_t key;     /* vote key | REPEATED; 0 = empty */
     int64_t last_ts;  /* event time of the last counted vote */
 };
 
@@ -137,13 +141,14 @@ int guard_take(struct guard *g, uint64_t addr_key, double cost, int64_t now_ns)
 static uint64_t vote_key(uint64_t voter, int service)
 {
     uint64_t k = XXH3_64bits_withSeed(&voter, sizeof(voter), (uint64_t)(int64_t)service);
-    return k ? k : 1;
+    k &= ~(uint64_t)REPEATED;
+    return k ? k : 2;
 }
 
 static struct vote *run_find(struct vote *run, uint64_t key)
 {
     for (int i = 0; i < VOTE_RUN; i++) {
-        if (run[i].key == key)
+        if ((run[i].key & ~(uint64_t)REPEATED) == key)
             return &run[i];
     }
     return NULL;
@@ -174,28 +179,38 @@ static struct vote *vote_run(struct guard *g, uint64_t key, pthread_mutex_t **lo
     return &g->votes[r * VOTE_RUN];
 }
 
-int guard_vote(struct guard *g, uint64_t voter, int service, int64_t ts)
+uint64_t guard_client_voter(const char *client, size_t len)
+{
+    return XXH3_64bits_withSeed(client, len, VOTER_SEED_CLIENT);
+}
+
+enum guard_vote_result guard_vote(struct guard *g, uint64_t voter, int service, int64_t ts)
 {
     if (g->window == 0)
-        return 1;
+        return GUARD_COUNTED;
 
     uint64_t key = vote_key(voter, service);
     pthread_mutex_t *lock;
     struct vote *run = vote_run(g, key, &lock);
-    int counts = 1;
+    enum guard_vote_result result = GUARD_COUNTED;
 
     pthread_mutex_lock(lock);
     struct vote *v = run_find(run, key);
     if (!v) {
         run_insert(run, key, ts);
-    } else {
+    } else if (ts >= v->last_ts &&
+               (uint64_t)ts - (uint64_t)v->last_ts >= (uint64_t)g->window) {
         /* ts - last_ts >= window, without overflow for any two int64s */
-        counts = ts >= v->last_ts && (uint64_t)ts - (uint64_t)v->last_ts >= (uint64_t)g->window;
-        if (counts)
-            v->last_ts = ts;
+        v->key = key;
+        v->last_ts = ts;
+    } else if (!(v->key & REPEATED)) {
+        v->key |= REPEATED;
+        result = GUARD_FIRST_REPEAT;
+    } else {
+        result = GUARD_REPEAT;
     }
     pthread_mutex_unlock(lock);
-    return counts;
+    return result;
 }
 
 void guard_unvote(struct guard *g, uint64_t voter, int service, int64_t ts)

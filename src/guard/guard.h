@@ -49,7 +49,9 @@ void guard_free(struct guard *g);
 int guard_take(struct guard *g, uint64_t addr_key, double cost, int64_t now_ns);
 
 /* Record a vote of voter (a 64-bit hash) for service at event time ts
- * (Unix seconds). Returns 1 if it counts, 0 if it is a repeat.
+ * (Unix seconds). Returns GUARD_COUNTED if it counts, GUARD_FIRST_REPEAT
+ * for the first repeat of the counted vote (the detector weighs it against
+ * the vote: see detect.h), GUARD_REPEAT for later ones.
  *
  * Against the last counted vote of (voter, service) at time t:
  *   ts >= t + window      counts, and becomes the last counted vote;
@@ -63,7 +65,16 @@ int guard_take(struct guard *g, uint64_t addr_key, double cost, int64_t now_ns);
  *                         flood of old reports cannot inflate the counts.
  * A (voter, service) not in the table counts. Table pressure (a probe run
  * full of newer entries) can forget a vote, which errs towards counting. */
-int guard_vote(struct guard *g, uint64_t voter, int service, int64_t ts);
+/* The voter of a report that names its client: a hash of the client id
+ * (reports without one vote by their address, hashed by the caller). */
+uint64_t guard_client_voter(const char *client, size_t len);
+
+enum guard_vote_result {
+    GUARD_REPEAT = 0,       /* a repeat after the first one */
+    GUARD_COUNTED = 1,      /* the vote counts */
+    GUARD_FIRST_REPEAT = 2, /* the first repeat of a counted vote */
+};
+enum guard_vote_result guard_vote(struct guard *g, uint64_t voter, int service, int64_t ts);
 
 /* Take back a counted vote (voter, service, ts) whose report was not
  * stored after all (queue full, commit failed), so the client's retry counts.

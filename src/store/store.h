@@ -43,7 +43,7 @@ struct store_report {
     int service;
     int country;      /* country.h index */
     int problem;      /* enum rep_problem */
-    int counted;      /* 1 if the vote counted, 0 for a repeat */
+    int counted;      /* an enum guard_vote_result: 1 counted, 2 first repeat, 0 later repeat */
     uint64_t voter;
     char client[REP_CLIENT_MAX + 1]; /* "" when absent (stored as NULL) */
 };

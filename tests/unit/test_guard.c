@@ -162,16 +162,38 @@ static void a_flood_of_addresses_stays_bounded_and_errs_towards_allowing(void **
 
 /* ---------------------------------------------------------------- votes -- */
 
+/* 1 if the report counts as a vote, 0 for any repeat. */
+static int counts(struct guard *g, uint64_t voter, int service, int64_t ts)
+{
+    return guard_vote(g, voter, service, ts) == GUARD_COUNTED;
+}
+
+static void the_first_repeat_of_a_vote_is_told_apart_from_later_ones(void **state)
+{
+    (void)state;
+    struct guard *g = new_guard(0, 1, 600);
+    assert_int_equal(guard_vote(g, 7, 1, T0), GUARD_COUNTED);
+    assert_int_equal(guard_vote(g, 7, 1, T0 + 5), GUARD_FIRST_REPEAT);
+    assert_int_equal(guard_vote(g, 7, 1, T0 + 6), GUARD_REPEAT);
+    assert_int_equal(guard_vote(g, 7, 1, T0 + 7), GUARD_REPEAT);
+    /* A new window starts a new vote, which may be repeated once more. */
+    assert_int_equal(guard_vote(g, 7, 1, T0 + 600), GUARD_COUNTED);
+    assert_int_equal(guard_vote(g, 7, 1, T0 + 601), GUARD_FIRST_REPEAT);
+    /* Another service of the same voter is its own vote. */
+    assert_int_equal(guard_vote(g, 7, 2, T0 + 601), GUARD_COUNTED);
+    guard_free(g);
+}
+
 static void one_vote_counts_per_window_per_voter_and_service(void **state)
 {
     (void)state;
     struct guard *g = new_guard(0, 1, 600);
-    assert_int_equal(guard_vote(g, 0xabc, 3, T0), 1);
-    assert_int_equal(guard_vote(g, 0xabc, 3, T0), 0);
-    assert_int_equal(guard_vote(g, 0xabc, 3, T0 + 599), 0);
-    assert_int_equal(guard_vote(g, 0xabc, 3, T0 + 600), 1);
-    assert_int_equal(guard_vote(g, 0xabc, 3, T0 + 1100), 0);
-    assert_int_equal(guard_vote(g, 0xabc, 3, T0 + 1200), 1);
+    assert_int_equal(counts(g, 0xabc, 3, T0), 1);
+    assert_int_equal(counts(g, 0xabc, 3, T0), 0);
+    assert_int_equal(counts(g, 0xabc, 3, T0 + 599), 0);
+    assert_int_equal(counts(g, 0xabc, 3, T0 + 600), 1);
+    assert_int_equal(counts(g, 0xabc, 3, T0 + 1100), 0);
+    assert_int_equal(counts(g, 0xabc, 3, T0 + 1200), 1);
     guard_free(g);
 }
 
@@ -179,13 +201,13 @@ static void different_services_and_voters_are_independent(void **state)
 {
     (void)state;
     struct guard *g = new_guard(0, 1, 600);
-    assert_int_equal(guard_vote(g, 1, 0, T0), 1);
-    assert_int_equal(guard_vote(g, 1, 1, T0), 1);
-    assert_int_equal(guard_vote(g, 2, 0, T0), 1);
-    assert_int_equal(guard_vote(g, 1, -1, T0), 1);
-    assert_int_equal(guard_vote(g, 1, 0, T0 + 1), 0);
-    assert_int_equal(guard_vote(g, 1, 1, T0 + 1), 0);
-    assert_int_equal(guard_vote(g, 2, 0, T0 + 1), 0);
+    assert_int_equal(counts(g, 1, 0, T0), 1);
+    assert_int_equal(counts(g, 1, 1, T0), 1);
+    assert_int_equal(counts(g, 2, 0, T0), 1);
+    assert_int_equal(counts(g, 1, -1, T0), 1);
+    assert_int_equal(counts(g, 1, 0, T0 + 1), 0);
+    assert_int_equal(counts(g, 1, 1, T0 + 1), 0);
+    assert_int_equal(counts(g, 2, 0, T0 + 1), 0);
     guard_free(g);
 }
 
@@ -193,11 +215,11 @@ static void a_slightly_earlier_report_in_a_shuffled_replay_is_a_repeat(void **st
 {
     (void)state;
     struct guard *g = new_guard(0, 1, 600);
-    assert_int_equal(guard_vote(g, 5, 2, T0 + 100), 1);
-    assert_int_equal(guard_vote(g, 5, 2, T0 + 40), 0);
+    assert_int_equal(counts(g, 5, 2, T0 + 100), 1);
+    assert_int_equal(counts(g, 5, 2, T0 + 40), 0);
     /* the window still runs from the counted vote */
-    assert_int_equal(guard_vote(g, 5, 2, T0 + 699), 0);
-    assert_int_equal(guard_vote(g, 5, 2, T0 + 700), 1);
+    assert_int_equal(counts(g, 5, 2, T0 + 699), 0);
+    assert_int_equal(counts(g, 5, 2, T0 + 700), 1);
     guard_free(g);
 }
 
@@ -205,10 +227,10 @@ static void a_report_older_than_a_window_is_not_counted(void **state)
 {
     (void)state;
     struct guard *g = new_guard(0, 1, 600);
-    assert_int_equal(guard_vote(g, 6, 2, T0 + 5000), 1);
-    assert_int_equal(guard_vote(g, 6, 2, T0), 0);
-    assert_int_equal(guard_vote(g, 6, 2, T0 + 10), 0);
-    assert_int_equal(guard_vote(g, 6, 2, T0 + 5600), 1);
+    assert_int_equal(counts(g, 6, 2, T0 + 5000), 1);
+    assert_int_equal(counts(g, 6, 2, T0), 0);
+    assert_int_equal(counts(g, 6, 2, T0 + 10), 0);
+    assert_int_equal(counts(g, 6, 2, T0 + 5600), 1);
     guard_free(g);
 }
 
@@ -217,7 +239,7 @@ static void window_zero_counts_every_report(void **state)
     (void)state;
     struct guard *g = new_guard(0, 1, 0);
     for (int i = 0; i < 10; i++)
-        assert_int_equal(guard_vote(g, 1, 1, T0), 1);
+        assert_int_equal(counts(g, 1, 1, T0), 1);
     guard_free(g);
 }
 
@@ -225,10 +247,10 @@ static void extreme_timestamps_do_not_overflow(void **state)
 {
     (void)state;
     struct guard *g = new_guard(0, 1, 600);
-    assert_int_equal(guard_vote(g, 9, 9, INT64_MIN), 1);
-    assert_int_equal(guard_vote(g, 9, 9, INT64_MAX), 1);
-    assert_int_equal(guard_vote(g, 9, 9, INT64_MIN), 0);
-    assert_int_equal(guard_vote(g, 9, 9, INT64_MAX - 1), 0);
+    assert_int_equal(counts(g, 9, 9, INT64_MIN), 1);
+    assert_int_equal(counts(g, 9, 9, INT64_MAX), 1);
+    assert_int_equal(counts(g, 9, 9, INT64_MIN), 0);
+    assert_int_equal(counts(g, 9, 9, INT64_MAX - 1), 0);
     guard_free(g);
 }
 
@@ -237,9 +259,9 @@ static void a_seeded_vote_makes_a_report_in_its_window_a_repeat(void **state)
     (void)state;
     struct guard *g = new_guard(0, 1, 600);
     guard_seed_vote(g, 11, 4, T0);
-    assert_int_equal(guard_vote(g, 11, 4, T0 + 300), 0);
-    assert_int_equal(guard_vote(g, 11, 4, T0 + 600), 1);
-    assert_int_equal(guard_vote(g, 12, 4, T0 + 300), 1);
+    assert_int_equal(counts(g, 11, 4, T0 + 300), 0);
+    assert_int_equal(counts(g, 11, 4, T0 + 600), 1);
+    assert_int_equal(counts(g, 12, 4, T0 + 300), 1);
     guard_free(g);
 }
 
@@ -249,11 +271,11 @@ static void seeding_keeps_the_later_time(void **state)
     struct guard *g = new_guard(0, 1, 600);
     guard_seed_vote(g, 13, 1, T0 + 500);
     guard_seed_vote(g, 13, 1, T0);
-    assert_int_equal(guard_vote(g, 13, 1, T0 + 700), 0);
-    assert_int_equal(guard_vote(g, 13, 1, T0 + 1100), 1);
+    assert_int_equal(counts(g, 13, 1, T0 + 700), 0);
+    assert_int_equal(counts(g, 13, 1, T0 + 1100), 1);
     guard_seed_vote(g, 13, 1, T0 + 2000);
-    assert_int_equal(guard_vote(g, 13, 1, T0 + 1800), 0);
-    assert_int_equal(guard_vote(g, 13, 1, T0 + 2600), 1);
+    assert_int_equal(counts(g, 13, 1, T0 + 1800), 0);
+    assert_int_equal(counts(g, 13, 1, T0 + 2600), 1);
     guard_free(g);
 }
 
@@ -265,11 +287,11 @@ static void a_full_vote_table_replaces_the_oldest_and_stays_bounded(void **state
     struct guard *g = guard_new(&cfg);
     /* far more voters than 64 slots: each new one counts */
     for (uint64_t v = 0; v < 100000; v++)
-        assert_int_equal(guard_vote(g, v, 1, T0 + (int64_t)v), 1);
+        assert_int_equal(counts(g, v, 1, T0 + (int64_t)v), 1);
     /* the most recent voter is still remembered */
-    assert_int_equal(guard_vote(g, 99999, 1, T0 + 100000), 0);
+    assert_int_equal(counts(g, 99999, 1, T0 + 100000), 0);
     /* the oldest were forgotten: errs towards counting */
-    assert_int_equal(guard_vote(g, 0, 1, T0 + 100001), 1);
+    assert_int_equal(counts(g, 0, 1, T0 + 100001), 1);
     guard_free(g);
 }
 
@@ -292,7 +314,7 @@ static void *hammer_run(void *arg)
         guard_take(h->g, who, 1, (int64_t)i * 1000);
         /* every thread votes for the same (voter, service) pairs at the
          * same event time: exactly one vote of each pair may count */
-        h->counted += guard_vote(h->g, who, i % 3, T0);
+        h->counted += counts(h->g, who, i % 3, T0);
         if (i % 1000 == 0)
             guard_seed_vote(h->g, who + 100000, h->id, T0 + i);
     }
@@ -338,6 +360,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(a_tiny_rate_clamps_the_retry_seconds),
         cmocka_unit_test(a_flood_of_addresses_stays_bounded_and_errs_towards_allowing),
         cmocka_unit_test(one_vote_counts_per_window_per_voter_and_service),
+        cmocka_unit_test(the_first_repeat_of_a_vote_is_told_apart_from_later_ones),
         cmocka_unit_test(different_services_and_voters_are_independent),
         cmocka_unit_test(a_slightly_earlier_report_in_a_shuffled_replay_is_a_repeat),
         cmocka_unit_test(a_report_older_than_a_window_is_not_counted),
