@@ -5,6 +5,7 @@
 
 #include "replay/replay.h"
 #include "serve/serve.h"
+#include "simulate/simulate.h"
 
 #define DOWNWATCH_VERSION "0.1.0"
 
@@ -15,6 +16,7 @@ static const struct command {
 } commands[] = {
     {"serve", serve_main, "take reports over HTTP, count them, serve the API"},
     {"replay", replay_main, "send an NDJSON report trace to a server"},
+    {"simulate", simulate_main, "write a synthetic report trace and its ground truth"},
 };
 
 static void usage(FILE *out)
