@@ -318,15 +318,6 @@ static void build_pools(struct sim_model *m)
     gsl_rng_free(r);
 }
 
-static int check_list(const char *const *list, int (*find)(const char *), const char *what,
-                      const char *where, char *err, size_t errsz)
-{
-    for (int i = 0; i < SIM_MAX_LIST && list[i]; i++)
-        if (find(list[i]) < 0)
-            return err_set(err, errsz, "%s: unknown %s \"%s\"", where, what, list[i]), -1;
-    return 0;
-}
-
 /* Everything sim_excess and the trace writer rely on, checked once. */
 static int check_scenario(const struct sim_model *m, char *err, size_t errsz)
 {
@@ -339,12 +330,15 @@ static int check_scenario(const struct sim_model *m, char *err, size_t errsz)
         if (minute < 0 || minute >= m->n_min)
             return err_set(err, errsz, "incident %d: start %s is not in the trace window", i,
                            inc->start), -1;
-        for (int k = 0; k < SIM_MAX_LIST && inc->totals[k].country; k++)
-            if (sim_country_find(inc->totals[k].country) < 0)
-                return err_set(err, errsz, "incident %d: unknown country \"%s\"", i,
-                               inc->totals[k].country), -1;
-        if (check_list(inc->countries, sim_country_find, "country", inc->service, err, errsz))
-            return -1;
+        const char *unknown = NULL;
+        for (int k = 0; k < SIM_MAX_LIST; k++) {
+            if (inc->totals[k].country && sim_country_find(inc->totals[k].country) < 0)
+                unknown = inc->totals[k].country;
+            if (inc->countries[k] && sim_country_find(inc->countries[k]) < 0)
+                unknown = inc->countries[k];
+        }
+        if (unknown)
+            return err_set(err, errsz, "incident %d: unknown country \"%s\"", i, unknown), -1;
     }
     for (int i = 0; i < sc->n_brigades; i++) {
         const struct sim_brigade *b = &sc->brigades[i];

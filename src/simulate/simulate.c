@@ -105,7 +105,8 @@ static int parse_options(int argc, char **argv, struct options *o)
         } else if (strcmp(a, "--scale") == 0) {
             o->scale = strtod(v, &end), i++;
             if (end == v || *end || !(o->scale >= MIN_SCALE && o->scale <= MAX_SCALE))
-                return usage_error("--scale needs a number from 0.001 to 50, not \"%s\"", v);
+                return usage_error("--scale needs a number from %g to %g, not \"%s\"",
+                                   MIN_SCALE, MAX_SCALE, v);
         } else if (strcmp(a, "--seed") == 0) {
             o->has_seed = 1, i++;
             if (parse_seed(v, &o->seed) < 0)

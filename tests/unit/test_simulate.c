@@ -246,7 +246,7 @@ static void test_a_small_multiple_of_the_baseline_lifts_no_country(void **state)
     sim_model_free(m);
 }
 
-static void test_a_scenario_with_an_unknown_service_is_refused(void **state)
+static void test_a_scenario_with_an_unknown_service_or_country_is_refused(void **state)
 {
     (void)state;
     struct sim_scenario bad = two_days;
@@ -254,6 +254,17 @@ static void test_a_scenario_with_an_unknown_service_is_refused(void **state)
     char err[256] = "";
     assert_null(sim_model_new(&bad, 0.2, 1, err, sizeof(err)));
     assert_non_null(strstr(err, "\"whatsup\""));
+
+    struct sim_incident nowhere = whatsapp_outage();
+    nowhere.totals[0] = (struct sim_total){"XX", 100};
+    bad = two_days;
+    bad.incidents = &nowhere;
+    bad.n_incidents = 1;
+    assert_null(sim_model_new(&bad, 0.2, 1, err, sizeof(err)));
+    assert_non_null(strstr(err, "unknown country \"XX\""));
+    nowhere.start = "2024-04-01T00:00:00Z";
+    assert_null(sim_model_new(&bad, 0.2, 1, err, sizeof(err)));
+    assert_non_null(strstr(err, "not in the trace window"));
 }
 
 static void test_client_ids_are_fixed_per_draw_and_spread_out(void **state)
@@ -321,7 +332,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_absolute_totals_are_scaled_and_spread_over_the_shape),
         cmocka_unit_test(test_truth_lists_lifted_countries_largest_first),
         cmocka_unit_test(test_a_small_multiple_of_the_baseline_lifts_no_country),
-        cmocka_unit_test(test_a_scenario_with_an_unknown_service_is_refused),
+        cmocka_unit_test(test_a_scenario_with_an_unknown_service_or_country_is_refused),
         cmocka_unit_test(test_client_ids_are_fixed_per_draw_and_spread_out),
         cmocka_unit_test(test_blips_keep_away_from_events_and_each_other),
         cmocka_unit_test(test_every_scenario_builds_from_catalog_services),
