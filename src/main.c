@@ -6,6 +6,7 @@
 #include "offline/offline.h"
 #include "replay/replay.h"
 #include "serve/serve.h"
+#include "simulate/simulate.h"
 
 #define DOWNWATCH_VERSION "0.1.0"
 
@@ -17,6 +18,7 @@ static const struct command {
     {"serve", serve_main, "take reports over HTTP, count them, serve the API"},
     {"replay", replay_main, "send an NDJSON report trace to a server"},
     {"detect", offline_main, "detect incidents in an NDJSON report trace"},
+    {"simulate", simulate_main, "write a synthetic report trace and its ground truth"},
 };
 
 static void usage(FILE *out)

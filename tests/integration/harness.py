@@ -182,3 +182,14 @@ def report(service="whatsapp", country="IN", problem="login", client=None, ts=No
 def run(cmd, **kw):
     """Run a downwatch command line; returns CompletedProcess with text."""
     return subprocess.run([BINARY] + cmd, capture_output=True, text=True, timeout=120, **kw)
+
+
+def replay_whole(test, srv, trace):
+    """Replay a trace file into srv with the replay token and assert that
+    every line was accepted."""
+    with open(trace) as f:
+        lines = sum(1 for _ in f)
+    p = run(["replay", trace, "--url", "http://127.0.0.1:%d" % srv.port, "--token", TOKEN])
+    test.assertEqual(p.returncode, 0, p.stderr)
+    test.assertIn("%d accepted" % lines, p.stdout)
+    test.assertIn(" 0 rejected", p.stdout)
