@@ -38,7 +38,8 @@
 #define ONSET_SIGMAS 2.0
 #define MIN_PARTIAL 0.5         /* a minute is scored before its end once half is over */
 #define SUSPECT_SCORE 3.0       /* a closed minute this unusual is not learned ... */
-#define SUSPECT_RATIO 1.5       /* ... (its window must also be this far up) ... */
+#define SUSPECT_RATIO 1.5       /* ... (its window must also be this far up, */
+#define SUSPECT_CLIENTS 3.0     /* with this many clients) ... */
 #define SUSPECT_MAX_MINUTES 360 /* ... unless it lasts so long it is the new normal */
 
 static const int WINDOWS[] = {0, 1, 2, 3, 5, 10, 15, 30, 60}; /* closed minutes + partial */
@@ -287,7 +288,7 @@ struct window {
  * that miss a floor do not count. */
 static struct window score_cell(const struct det *d, const struct service *s,
                                 const struct cell *c, int64_t minute, double f,
-                                double floor_clients, double floor_ratio)
+                                double floor_clients, double floor_ratio, double needed)
 {
     int64_t since = (minute - s->calm_since) / 60; /* closed minutes since the last incident */
     struct window best = {0, 0, 0, 0};
@@ -308,7 +309,10 @@ static struct window score_cell(const struct det *d, const struct service *s,
         double m = mu > MIN_RATE * minutes ? mu : MIN_RATE * minutes;
         if (e < floor_clients || e < floor_ratio * m)
             continue;
-        double score = tail_score(e, m, base_inv_size(&c->base, minute, minutes));
+        double inv = base_inv_size(&c->base, minute, minutes);
+        if (tail_bound(e, m, inv) < (best.score > needed ? best.score : needed))
+            continue; /* cannot matter */
+        double score = tail_score(e, m, inv);
         if (score > best.score)
             best = (struct window){score, e, m, minutes};
     }
@@ -556,7 +560,8 @@ static void evaluate(struct det *d, int sid, double f, int all_countries)
 {
     struct service *s = &d->services[sid];
     if (s->open) {
-        struct window w = score_cell(d, s, s->total, d->minute, f, d->cfg.min_clients, d->cfg.min_ratio);
+        struct window w = score_cell(d, s, s->total, d->minute, f, d->cfg.min_clients,
+                                     d->cfg.min_ratio, s->open->pub.score);
         if (w.score > s->open->pub.score) {
             s->open->pub.score = w.score;
             s->open->pub.observed = w.observed;
@@ -572,7 +577,8 @@ static void evaluate(struct det *d, int sid, double f, int all_countries)
     double open_score = d->cfg.open_score - bonus;
     double min_clients = bonus > 0 ? d->cfg.cascade_min_clients : d->cfg.min_clients;
     if (base_hours(&s->total->base) >= TOTAL_WARM_HOURS) {
-        struct window w = score_cell(d, s, s->total, d->minute, f, min_clients, d->cfg.min_ratio);
+        struct window w = score_cell(d, s, s->total, d->minute, f, min_clients, d->cfg.min_ratio,
+                                     d->explain ? 0 : open_score);
         if (d->explain && sid == d->explain_service)
             explain(d, s->total, f, &w);
         if (w.score >= open_score) {
@@ -584,7 +590,8 @@ static void evaluate(struct det *d, int sid, double f, int all_countries)
         struct cell *c = s->cells[i];
         if ((!all_countries && !c->dirty) || base_hours(&c->base) < COUNTRY_WARM_HOURS)
             continue;
-        struct window w = score_cell(d, s, c, d->minute, f, min_clients, d->cfg.min_ratio);
+        struct window w = score_cell(d, s, c, d->minute, f, min_clients, d->cfg.min_ratio,
+                                     open_score + d->cfg.country_extra);
         if (w.score >= open_score + d->cfg.country_extra) {
             open_incident(d, sid, c, &w);
             return;
@@ -606,7 +613,8 @@ static void close_cell(const struct det *d, const struct service *s, struct cell
     c->ring_mu[c->closed % RING] = (float)mu;
     c->closed++;
     int suspect = !in_incident && c->known &&
-                  score_cell(d, s, c, minute + 60, 0, 0, SUSPECT_RATIO).score >= SUSPECT_SCORE;
+                  score_cell(d, s, c, minute + 60, 0, SUSPECT_CLIENTS, SUSPECT_RATIO,
+                             SUSPECT_SCORE).score >= SUSPECT_SCORE;
     c->suspect = suspect ? c->suspect + 1 : 0;
     base_observe(&c->base, minute, e, 1,
                  in_incident || (suspect && c->suspect <= SUSPECT_MAX_MINUTES));

@@ -17,18 +17,36 @@
 #define EXACT_FLOOR 1e-280
 #define EXACT_SCORE_MAX 280.0
 
-static double far_tail_score(double x, double mu, double inv_size)
+/* log P(X = x), continued to real x, and the ratio P(x + 1) / P(x). */
+static double log_pmf(double x, double mu, double inv_size, double *ratio)
 {
-    double log_pmf, ratio;
     if (inv_size > 0) {
         double k = 1.0 / inv_size, p = mu / (mu + k);
-        log_pmf = lgamma(x + k) - lgamma(k) - lgamma(x + 1) + k * log1p(-p) + x * log(p);
-        ratio = (x + k) / (x + 1) * p;
-    } else {
-        log_pmf = x * log(mu) - mu - lgamma(x + 1);
-        ratio = mu / (x + 1);
+        *ratio = (x + k) / (x + 1) * p;
+        return lgamma(x + k) - lgamma(k) - lgamma(x + 1) + k * log1p(-p) + x * log(p);
     }
-    double log_tail = log_pmf - (ratio < 1 ? log1p(-ratio) : 0);
+    *ratio = mu / (x + 1);
+    return x * log(mu) - mu - lgamma(x + 1);
+}
+
+double tail_bound(double x, double mu, double inv_size)
+{
+    if (isnan(x) || isnan(mu) || isnan(inv_size) || x <= 0)
+        return 0;
+    if (mu <= 0)
+        return TAIL_SCORE_MAX;
+    if (x <= mu)
+        return 0;
+    double ratio;
+    double bound = -log_pmf(x, mu, inv_size > 0 ? inv_size : 0, &ratio) / M_LN10;
+    return bound > TAIL_SCORE_MAX ? TAIL_SCORE_MAX : bound;
+}
+
+static double far_tail_score(double x, double mu, double inv_size)
+{
+    double ratio;
+    double log_p = log_pmf(x, mu, inv_size, &ratio);
+    double log_tail = log_p - (ratio < 1 ? log1p(-ratio) : 0);
     double score = -log_tail / M_LN10;
     if (score < EXACT_SCORE_MAX)
         score = EXACT_SCORE_MAX;

@@ -26,4 +26,9 @@
  * Non-decreasing in x and non-increasing in mu. */
 double tail_score(double x, double mu, double inv_size);
 
+/* A cheap upper bound of tail_score (-log10 of the probability of x
+ * itself, which is part of the tail): a caller that needs a score of at
+ * least some value can skip tail_score when the bound is below it. */
+double tail_bound(double x, double mu, double inv_size);
+
 #endif

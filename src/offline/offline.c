@@ -171,6 +171,8 @@ int offline_main(int argc, char **argv)
 
     struct det *d = NULL;
     d = det_new(&o.det, o.updates ? print_event : NULL, &d);
+    /* The server's default vote table: a smaller one would forget votes at the
+     * Meta evening's peak, and count differently. */
     struct guard_config gc = {.rate = 0, .burst = 1, .bucket_slots = 64,
                               .vote_window = o.vote_window, .vote_slots = 1u << 20};
     struct guard *g = guard_new(&gc);
