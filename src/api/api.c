@@ -4,6 +4,7 @@
  * services.c. */
 #include "api/api.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,6 +95,20 @@ static void index_page(struct http_request *req)
     api__json(req, 200, &b);
 }
 
+/* A time as ISO 8601 or Unix seconds. */
+int api__parse_time(const char *s, int64_t *out)
+{
+    if (time_parse_iso(s, strlen(s), out) == 0)
+        return 0;
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (*s == '\0' || *end || errno || v < 0 || v > 253402300799LL)
+        return -1;
+    *out = v;
+    return 0;
+}
+
 void api_handle(struct http_request *req, void *ctx)
 {
     struct api *api = ctx;
@@ -121,6 +136,18 @@ void api_handle(struct http_request *req, void *ctx)
             return;
         }
         api__services(api, req, rest);
+        return;
+    }
+    rest = NULL;
+    if (strncmp(path, API_PREFIX "incidents", sizeof(API_PREFIX "incidents") - 1) == 0)
+        rest = path + sizeof(API_PREFIX "incidents") - 1;
+    if (rest && (*rest == '\0' || *rest == '/')) {
+        if (!is_get) {
+            http_set_header(req, "Allow", "GET, HEAD");
+            api__error(req, 405, "method_not_allowed", "this resource is read-only: use GET");
+            return;
+        }
+        api__incidents(api, req, rest);
         return;
     }
     if (strcmp(path, API_PREFIX "health") == 0 || strcmp(path, "/") == 0) {

@@ -25,6 +25,7 @@ struct geo;
 struct guard;
 struct store;
 struct series;
+struct live;
 
 struct api {
     const struct catalog *catalog;
@@ -32,6 +33,7 @@ struct api {
     struct guard *guard;
     struct store *store;
     struct series *series;
+    struct live *live;
     const char *admin_token;  /* "" = none */
     const char *replay_token; /* "" = none */
     int64_t started;          /* Unix seconds */
@@ -50,10 +52,14 @@ void api__error(struct http_request *req, unsigned status, const char *error,
 void api__json(struct http_request *req, unsigned status, struct buf *body);
 void api__reports(struct api *api, struct http_request *req);
 void api__services(struct api *api, struct http_request *req, const char *rest);
+void api__incidents(struct api *api, struct http_request *req, const char *rest);
 
 /* Copy len bytes of outside text into out (size outsz) for an error
  * sentence: anything but printable ASCII becomes '?', long text is cut. */
 const char *api__printable(const char *s, size_t len, char *out, size_t outsz);
+
+/* A time as ISO 8601 or Unix seconds (0..9999-12-31): 0, or -1. */
+int api__parse_time(const char *s, int64_t *out);
 
 /* Which token a request carries: 0 none, 1 replay/admin token valid,
  * -1 an Authorization header with a wrong token. Constant-time compare. */

@@ -22,6 +22,7 @@
 #include "core/timeutil.h"
 #include "geo/geo.h"
 #include "guard/guard.h"
+#include "live/live.h"
 #include "http/server.h"
 #include "report/country.h"
 #include "report/report.h"
@@ -122,6 +123,8 @@ static void on_stored(void *arg, int status)
         const struct store_report *r = &in->batch.rows[i];
         series_add(in->api->series, r->service, r->country, r->problem,
                    r->counted == GUARD_COUNTED, r->ts);
+        if (in->api->live)
+            live_feed(in->api->live, r->service, r->country, r->problem, r->counted, r->ts);
         counted += r->counted == GUARD_COUNTED;
     }
     buf_puts(&b, "{\"version\":1,");

@@ -13,6 +13,7 @@
 #include "core/alloc.h"
 #include "core/timeutil.h"
 #include "http/server.h"
+#include "live/live.h"
 #include "report/country.h"
 #include "series/series.h"
 
@@ -67,22 +68,21 @@ static void one_service(struct api *api, struct http_request *req, int index)
         char cc[3];
         buf_printf(&b, "%s\"%s\"", i ? "," : "", country_code(countries[i], cc));
     }
-    buf_puts(&b, "]}");
+    buf_puts(&b, "]");
+    if (api->live) {
+        const char *status;
+        struct buf open;
+        buf_init(&open);
+        int has_open = live_status(api->live, index, &status, &open);
+        buf_printf(&b, ",\"status\":\"%s\",\"incident\":", status);
+        if (has_open)
+            buf_append(&b, open.data, open.len);
+        else
+            buf_puts(&b, "null");
+        buf_free(&open);
+    }
+    buf_putc(&b, '}');
     api__json(req, 200, &b);
-}
-
-/* A time as ISO 8601 or Unix seconds. */
-static int parse_time(const char *s, int64_t *out)
-{
-    if (time_parse_iso(s, strlen(s), out) == 0)
-        return 0;
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (*s == '\0' || *end || errno || v < 0 || v > 253402300799LL)
-        return -1;
-    *out = v;
-    return 0;
 }
 
 /* A step as seconds or with a unit: 60, 5m, 1h, 1d. */
@@ -120,12 +120,12 @@ static void series_answer(struct api *api, struct http_request *req, int service
         api__error(req, 400, "invalid_step", "step must be a whole number of minutes: 60, 5m, 1h");
         return;
     }
-    if ((v = http_query(req, "to")) && parse_time(v, &to) < 0) {
+    if ((v = http_query(req, "to")) && api__parse_time(v, &to) < 0) {
         api__error(req, 400, "invalid_time", "to must be an ISO 8601 time or Unix seconds");
         return;
     }
     from = to - DEFAULT_RANGE;
-    if ((v = http_query(req, "from")) && parse_time(v, &from) < 0) {
+    if ((v = http_query(req, "from")) && api__parse_time(v, &from) < 0) {
         api__error(req, 400, "invalid_time", "from must be an ISO 8601 time or Unix seconds");
         return;
     }

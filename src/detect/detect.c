@@ -36,6 +36,7 @@
 #define CALM_RATIO 1.5
 #define GROUP_AGE_MINUTES 30    /* an incident may join a group this long */
 #define ONSET_SIGMAS 2.0
+#define RECENT_MINUTES 30       /* a service stays degraded this long after an incident */
 #define MIN_PARTIAL 0.5         /* a minute is scored before its end once half is over */
 #define SUSPECT_SCORE 3.0       /* a closed minute this unusual is not learned ... */
 #define SUSPECT_RATIO 1.5       /* ... (its window must also be this far up, */
@@ -606,6 +607,8 @@ static void evaluate(struct det *d, int sid, double f, int all_countries)
 static void close_cell(const struct det *d, const struct service *s, struct cell *c,
                        int64_t minute, int in_incident)
 {
+    if (c->closed == 0 && c->reports == 0)
+        return; /* a series starts at its first report, whenever it was registered */
     double e = effective(c->votes, c->first_repeats);
     double mu = base_expected(&c->base, minute, 1);
     c->known = base_hours(&c->base) ? c->known + 1 : 0;
@@ -739,6 +742,22 @@ size_t det_incidents(const struct det *d, const struct det_incident *const **out
 {
     *out = (const struct det_incident *const *)d->incs;
     return d->nincs;
+}
+
+enum det_status det_service_status(const struct det *d, int service,
+                                   const struct det_incident **open)
+{
+    *open = NULL;
+    if (service < 0 || service >= d->nservices)
+        return DET_OK;
+    const struct service *s = &d->services[service];
+    if (s->open) {
+        *open = &s->open->pub;
+        return DET_OUTAGE;
+    }
+    if (s->total->suspect || d->now - s->calm_since < RECENT_MINUTES * 60)
+        return DET_DEGRADED;
+    return DET_OK;
 }
 
 int det_services(const struct det *d)

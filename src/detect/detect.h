@@ -138,6 +138,14 @@ void det_explain(struct det *d, int service, FILE *out);
 /* Event time the engine has reached. */
 int64_t det_now(const struct det *d);
 
+enum det_status { DET_OK, DET_DEGRADED, DET_OUTAGE };
+
+/* A service's state now: an open incident (returned in *open) is an
+ * outage; unusual counts not (yet) an incident, or an incident resolved in
+ * the last half hour, degraded. */
+enum det_status det_service_status(const struct det *d, int service,
+                                   const struct det_incident **open);
+
 /* Services registered so far. */
 int det_services(const struct det *d);
 

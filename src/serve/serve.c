@@ -9,6 +9,7 @@
  * server, close the store (final commit and checkpoint), exit 0. */
 #include "serve/serve.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 #include "geo/geo.h"
 #include "guard/guard.h"
 #include "http/server.h"
+#include "live/live.h"
 #include "series/series.h"
 #include "store/store.h"
 
@@ -45,6 +47,7 @@ static void usage(FILE *out)
 
 struct rebuild {
     struct series *series;
+    struct live *live;
     struct guard *guard;
     long reports;
 };
@@ -54,6 +57,7 @@ static void rebuild_one(void *arg, const struct store_report *r)
     struct rebuild *rb = arg;
     series_add(rb->series, r->service, r->country, r->problem, r->counted == GUARD_COUNTED,
                r->ts);
+    live_feed(rb->live, r->service, r->country, r->problem, r->counted, r->ts);
     if (r->counted == GUARD_COUNTED)
         guard_seed_vote(rb->guard, r->voter, r->service, r->ts);
     rb->reports++;
@@ -66,10 +70,12 @@ struct stages {
     struct guard *guard;
     struct series *series;
     struct store *store;
+    struct live *live;
 };
 
 static void close_stages(struct stages *st)
 {
+    live_free(st->live); /* stores what it has queued */
     if (st->store)
         store_close(st->store);
     if (st->series)
@@ -164,15 +170,24 @@ int serve_main(int argc, char **argv)
     }
 
     int64_t t0 = time_mono_ns();
-    struct rebuild rb = {.series = st.series, .guard = st.guard};
+    struct det_config dc;
+    det_config_default(&dc);
+    st.live = live_new(st.catalog, st.store, &dc);
+    struct rebuild rb = {.series = st.series, .live = st.live, .guard = st.guard};
     long scanned = store_scan(st.store, 0, rebuild_one, &rb);
     if (scanned < 0) {
         log_error("cannot read stored reports", "err=%ld", scanned);
         close_stages(&st);
         return 1;
     }
-    log_info("counts rebuilt", "reports=%ld ms=%lld", rb.reports,
+    live_flush(st.live);
+    log_info("counts and incidents rebuilt", "reports=%ld ms=%lld", rb.reports,
              (long long)((time_mono_ns() - t0) / 1000000));
+    if (live_start(st.live) < 0) {
+        log_error("cannot start the detector's ticker", "error=%s", strerror(errno));
+        close_stages(&st);
+        return 1;
+    }
 
     struct api api = {
         .catalog = st.catalog,
@@ -180,6 +195,7 @@ int serve_main(int argc, char **argv)
         .guard = st.guard,
         .store = st.store,
         .series = st.series,
+        .live = st.live,
         .admin_token = cfg.admin_token,
         .replay_token = cfg.replay_token,
         .started = time_now(),

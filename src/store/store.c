@@ -28,11 +28,12 @@
 
 #include "catalog/catalog.h"
 #include "core/alloc.h"
+#include "core/buf.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/timeutil.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 #define STORE_APPLICATION_ID 0x64776368 /* "dwch" in the file header */
 #define STORE_BUSY_TIMEOUT_MS 1000      /* waits inside SQLite while opening, and for scans */
 #define STORE_BUSY_PAUSE_NS 10000000L   /* between two retries of a busy transaction */
@@ -54,6 +55,25 @@ static const char schema_sql[] =
     "CREATE TABLE report_hours("
     "  hour INTEGER PRIMARY KEY,"
     "  first_id INTEGER NOT NULL);";
+
+/* Version 2 added the incidents; a version 1 file gets them at open. */
+static const char incidents_sql[] =
+    "CREATE TABLE IF NOT EXISTS incidents("
+    "  id TEXT PRIMARY KEY,"
+    "  service TEXT NOT NULL,"
+    "  grp TEXT,"
+    "  start INTEGER NOT NULL,"
+    "  detected_at INTEGER NOT NULL,"
+    "  end INTEGER,"
+    "  updated INTEGER NOT NULL,"
+    "  json TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS incidents_by_start ON incidents(start);"
+    "CREATE TABLE IF NOT EXISTS incident_updates("
+    "  incident TEXT NOT NULL,"
+    "  updated INTEGER NOT NULL,"
+    "  event TEXT NOT NULL,"
+    "  json TEXT NOT NULL,"
+    "  PRIMARY KEY(incident, updated, event)) WITHOUT ROWID;";
 
 static const char insert_sql[] =
     "INSERT INTO reports(ts, received, service, country, problem, counted, voter, client)"
@@ -360,7 +380,8 @@ out:
 
 /* In one transaction: install the schema if the file is fresh, add the
  * catalog's services that the table lacks, and load the id maps. */
-static int install(struct store *s, const struct catalog *cat, int fresh, char *err, size_t errsz)
+static int install(struct store *s, const struct catalog *cat, int fresh, char *err,
+                   size_t errsz)
 {
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
@@ -376,6 +397,11 @@ static int install(struct store *s, const struct catalog *cat, int fresh, char *
         if (rc != SQLITE_OK)
             goto fail;
     }
+    rc = sqlite3_exec(s->db, incidents_sql, NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(s->db, "PRAGMA user_version=2", NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        goto fail;
     rc = sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO services(name) VALUES(?)", -1, &st, NULL);
     if (rc != SQLITE_OK)
         goto fail;
@@ -818,4 +844,177 @@ void store_close(struct store *s)
                  log_quote(s->db_path, q, sizeof(q)), sqlite3_errmsg(s->db));
     log_info("store closed", "db=%s", log_quote(s->db_path, q, sizeof(q)));
     store_free(s);
+}
+
+/* ---- incidents ------------------------------------------------------------
+ * Latest states in `incidents`, every state in `incident_updates`. Writes go
+ * through the writer's connection under dbmu, one transaction per call; they
+ * are rare (an open incident changes once a minute) and short. A busy
+ * database (another process holding the write lock) is retried briefly, then
+ * reported. Reads open their own read-only connection, as store_scan does. */
+
+#define PUT_ATTEMPTS 50
+#define PUT_PAUSE_NS 10000000L
+
+static const char upsert_sql[] =
+    "INSERT OR REPLACE INTO incidents(id, service, grp, start, detected_at, end, updated, json)"
+    " VALUES(?, ?, ?, ?, ?, ?, ?, ?)";
+static const char timeline_sql[] =
+    "INSERT OR IGNORE INTO incident_updates(incident, updated, event, json) VALUES(?, ?, ?, ?)";
+
+static int put_once(sqlite3 *db, const struct store_incident *rows, size_t n)
+{
+    sqlite3_stmt *up = NULL, *tl = NULL;
+    int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(db, upsert_sql, -1, &up, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(db, timeline_sql, -1, &tl, NULL);
+    for (size_t i = 0; rc == SQLITE_OK && i < n; i++) {
+        const struct store_incident *r = &rows[i];
+        sqlite3_bind_text(up, 1, r->id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(up, 2, r->service, -1, SQLITE_STATIC);
+        if (r->group)
+            sqlite3_bind_text(up, 3, r->group, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(up, 3);
+        sqlite3_bind_int64(up, 4, r->start);
+        sqlite3_bind_int64(up, 5, r->detected_at);
+        if (r->end >= 0)
+            sqlite3_bind_int64(up, 6, r->end);
+        else
+            sqlite3_bind_null(up, 6);
+        sqlite3_bind_int64(up, 7, r->updated);
+        sqlite3_bind_text(up, 8, r->json, -1, SQLITE_STATIC);
+        rc = sqlite3_step(up);
+        sqlite3_reset(up);
+        if (rc != SQLITE_DONE)
+            break;
+        sqlite3_bind_text(tl, 1, r->id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(tl, 2, r->updated);
+        sqlite3_bind_text(tl, 3, r->event, -1, SQLITE_STATIC);
+        sqlite3_bind_text(tl, 4, r->json, -1, SQLITE_STATIC);
+        rc = sqlite3_step(tl);
+        sqlite3_reset(tl);
+        rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+    }
+    sqlite3_finalize(up);
+    sqlite3_finalize(tl);
+    if (rc == SQLITE_OK || rc == SQLITE_DONE)
+        rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    if (rc != SQLITE_OK && !sqlite3_get_autocommit(db))
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+int store_put_incidents(struct store *s, const struct store_incident *rows, size_t n)
+{
+    if (n == 0)
+        return 0;
+    int rc = SQLITE_BUSY;
+    for (int attempt = 0; attempt < PUT_ATTEMPTS && (rc & 0xff) == SQLITE_BUSY; attempt++) {
+        if (attempt) {
+            struct timespec pause = {0, PUT_PAUSE_NS};
+            nanosleep(&pause, NULL);
+        }
+        pthread_mutex_lock(&s->dbmu);
+        rc = put_once(s->db, rows, n);
+        pthread_mutex_unlock(&s->dbmu);
+    }
+    return rc == SQLITE_OK ? 0 : sqlite_errno(s->db, rc);
+}
+
+static sqlite3 *open_reader(const struct store *s)
+{
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(s->db_path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
+        sqlite3_close(db);
+        return NULL;
+    }
+    sqlite3_busy_timeout(db, STORE_BUSY_TIMEOUT_MS);
+    return db;
+}
+
+long store_list_incidents(struct store *s, const struct store_incident_filter *f,
+                          struct buf *out)
+{
+    sqlite3 *db = open_reader(s);
+    sqlite3_stmt *st = NULL;
+    long count = 0;
+    if (!db || sqlite3_prepare_v2(db,
+                                  "SELECT json FROM incidents"
+                                  " WHERE (?1 IS NULL OR service = ?1)"
+                                  "   AND (?2 IS NULL OR grp = ?2)"
+                                  "   AND (?3 = 0 OR end IS NULL)"
+                                  "   AND (end IS NULL OR end >= ?4)"
+                                  " ORDER BY start DESC, id LIMIT ?5",
+                                  -1, &st, NULL) != SQLITE_OK) {
+        count = -1;
+        goto out;
+    }
+    if (f->service)
+        sqlite3_bind_text(st, 1, f->service, -1, SQLITE_STATIC);
+    if (f->group)
+        sqlite3_bind_text(st, 2, f->group, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, f->open_only);
+    sqlite3_bind_int64(st, 4, f->since);
+    sqlite3_bind_int(st, 5, f->limit);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (count++)
+            buf_putc(out, ',');
+        buf_append(out, sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+    }
+    if (rc != SQLITE_DONE)
+        count = -1;
+out:
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return count;
+}
+
+int store_get_incident(struct store *s, const char *id, struct buf *out)
+{
+    sqlite3 *db = open_reader(s);
+    sqlite3_stmt *st = NULL;
+    int found = -1;
+    if (!db || sqlite3_prepare_v2(db, "SELECT json FROM incidents WHERE id = ?", -1, &st,
+                                  NULL) != SQLITE_OK)
+        goto out;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        found = rc == SQLITE_DONE ? 0 : -1;
+        goto out;
+    }
+    buf_puts(out, "{\"incident\":");
+    buf_append(out, sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+    buf_puts(out, ",\"timeline\":[");
+    sqlite3_finalize(st);
+    st = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT updated, event, json FROM incident_updates"
+                           " WHERE incident = ? ORDER BY updated, event",
+                           -1, &st, NULL) != SQLITE_OK)
+        goto out;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int n = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        char at[32];
+        time_t t = (time_t)sqlite3_column_int64(st, 0);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        buf_printf(out, "%s{\"at\":\"%s\",\"event\":\"%s\",\"incident\":", n++ ? "," : "", at,
+                   (const char *)sqlite3_column_text(st, 1));
+        buf_append(out, sqlite3_column_text(st, 2), (size_t)sqlite3_column_bytes(st, 2));
+        buf_putc(out, '}');
+    }
+    buf_puts(out, "]}");
+    found = rc == SQLITE_DONE ? 1 : -1;
+out:
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return found;
 }

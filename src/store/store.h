@@ -13,19 +13,24 @@
  * One downwatch per data directory: an flock on DIR/downwatch.lock makes a
  * second server on the same directory refuse to start.
  *
- * Schema (PRAGMA application_id 0x64776368 "dwch", user_version 1;
+ * Schema (PRAGMA application_id 0x64776368 "dwch", user_version 2;
  * docs/storage.md has the details):
  *   services(id INTEGER PRIMARY KEY, name TEXT UNIQUE)  - stable service ids
  *   reports(id INTEGER PRIMARY KEY, ts, received, service, country,
  *           problem, counted, voter, client)
  *   report_hours(hour INTEGER PRIMARY KEY, first_id)    - where scans start
+ *   incidents(id TEXT PRIMARY KEY, service, grp, start, detected_at, end,
+ *             updated, json)                             - latest state
+ *   incident_updates(incident, updated, event, json)     - their timelines
+ * (version 2 added the incidents; a version 1 file is upgraded at open)
  * reports.service is a services.id (not the catalog index, which changes
  * with the catalog), country the country.h index, problem the rep_problem
  * value, voter the 64-bit hash that the vote guard keyed the report by (as a
  * signed integer), client the client id as sent (NULL when absent).
  *
- * Threads: store_submit, store_flush, store_scan and store_get_stats may be
- * called from any thread; store_open and store_close from one. */
+ * Threads: store_submit, store_flush, store_scan, store_get_stats and the
+ * incident functions may be called from any thread; store_open and
+ * store_close from one. */
 #ifndef DW_STORE_H
 #define DW_STORE_H
 
@@ -34,6 +39,7 @@
 
 #include "report/report.h"
 
+struct buf;
 struct catalog;
 
 /* One stored report. service is the catalog's dense index. */
@@ -139,5 +145,42 @@ void store_get_stats(struct store *s, struct store_stats *out);
  * it and release the directory lock; then free s. Waits as long as another
  * process holds the database's write lock. NULL is a no-op. */
 void store_close(struct store *s);
+
+/* ---- incidents ---- */
+
+/* One state of an incident, as the detector published it. */
+struct store_incident {
+    const char *id, *service, *group; /* group NULL when it has none */
+    int64_t start, detected_at, end;  /* end -1 while open */
+    int64_t updated;                  /* event time of this state */
+    const char *event;                /* "opened", "updated", "resolved" */
+    const char *json;                 /* the whole incident, one JSON object */
+};
+
+/* Write n incident states in one transaction: each replaces its incident's
+ * row and adds a timeline entry (an entry already there, as when the
+ * history is detected again at start-up, is kept). Returns 0, or a
+ * negative errno-style code (the states are then not stored). */
+int store_put_incidents(struct store *s, const struct store_incident *rows, size_t n);
+
+/* Which incidents store_list_incidents returns. */
+struct store_incident_filter {
+    const char *service;  /* NULL: all */
+    const char *group;    /* NULL: all */
+    int open_only;        /* only those without an end */
+    int64_t since;        /* only those still open at or ending after since */
+    int limit;            /* at most this many, newest start first */
+};
+
+/* Append the matching incidents' JSON objects to out, comma-separated
+ * (the caller writes the brackets). Returns how many, or -1 when the
+ * database cannot be read. */
+long store_list_incidents(struct store *s, const struct store_incident_filter *f,
+                          struct buf *out);
+
+/* Append one incident as {"incident":{...},"timeline":[{"event","at",
+ * "incident"},...]} to out. Returns 1, 0 when there is no such id, -1 on a
+ * read error. */
+int store_get_incident(struct store *s, const char *id, struct buf *out);
 
 #endif

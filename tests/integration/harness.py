@@ -184,12 +184,13 @@ def run(cmd, **kw):
     return subprocess.run([BINARY] + cmd, capture_output=True, text=True, timeout=120, **kw)
 
 
-def replay_whole(test, srv, trace):
-    """Replay a trace file into srv with the replay token and assert that
-    every line was accepted."""
+def replay_whole(test, srv, trace, *options):
+    """Replay a trace file into srv with the replay token (and any further
+    replay options) and assert that every line was accepted."""
     with open(trace) as f:
         lines = sum(1 for _ in f)
-    p = run(["replay", trace, "--url", "http://127.0.0.1:%d" % srv.port, "--token", TOKEN])
+    p = run(["replay", trace, "--url", "http://127.0.0.1:%d" % srv.port, "--token", TOKEN]
+            + list(options))
     test.assertEqual(p.returncode, 0, p.stderr)
     test.assertIn("%d accepted" % lines, p.stdout)
     test.assertIn(" 0 rejected", p.stdout)

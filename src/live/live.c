@@ -1,0 +1,189 @@
+/* live.c - the engine in the server: feeding, the ticker, persistence (see
+ * live.h). */
+#include "live/live.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "catalog/catalog.h"
+#include "core/alloc.h"
+#include "core/log.h"
+#include "core/timeutil.h"
+#include "store/store.h"
+
+#define LIVE_WINDOW 600   /* the watermark follows the clock when this close to it */
+#define LATENESS 2        /* seconds a live report may take to be fed */
+
+/* One incident state waiting to be stored. */
+struct pending {
+    char *id, *service, *group, *event, *json;
+    int64_t start, detected_at, end, updated;
+};
+
+struct live {
+    pthread_mutex_t mu;     /* guards the engine and the queue */
+    struct det *det;
+    struct pending *queue;
+    size_t nqueue, capqueue;
+    struct store *store;
+    pthread_t ticker;
+    int started;
+    pthread_mutex_t stop_mu;
+    pthread_cond_t stop_cv;
+    int stopping;
+};
+
+static const char *event_name(enum det_event ev)
+{
+    return ev == DET_OPENED ? "opened" : ev == DET_RESOLVED ? "resolved" : "updated";
+}
+
+/* The engine's callback, under mu: copy the state into the queue. */
+static void on_event(const struct det_incident *inc, enum det_event ev, void *ctx)
+{
+    struct live *l = ctx;
+    char id[128], group[128];
+    struct buf json;
+    buf_init(&json);
+    det_incident_json(l->det, inc, &json);
+    det_incident_id(l->det, inc, id, sizeof(id));
+    if (inc->group)
+        det_incident_id(l->det, inc->group, group, sizeof(group));
+    if (l->nqueue == l->capqueue) {
+        l->capqueue = l->capqueue ? l->capqueue * 2 : 64;
+        l->queue = xrealloc(l->queue, l->capqueue * sizeof(*l->queue));
+    }
+    l->queue[l->nqueue++] = (struct pending){
+        .id = xstrdup(id),
+        .service = xstrdup(det_service_name(l->det, inc->service)),
+        .group = inc->group ? xstrdup(group) : NULL,
+        .event = xstrdup(event_name(ev)),
+        .json = buf_steal(&json, NULL),
+        .start = inc->start,
+        .detected_at = inc->detected_at,
+        .end = inc->end,
+        .updated = inc->updated,
+    };
+}
+
+struct live *live_new(const struct catalog *cat, struct store *store,
+                      const struct det_config *cfg)
+{
+    struct live *l = xcalloc(1, sizeof(*l));
+    pthread_mutex_init(&l->mu, NULL);
+    pthread_mutex_init(&l->stop_mu, NULL);
+    pthread_cond_init(&l->stop_cv, NULL);
+    l->store = store;
+    l->det = det_new(cfg, on_event, l);
+    for (size_t i = 0; i < catalog_count(cat); i++) {
+        const struct cat_service *s = catalog_at(cat, i);
+        int index = det_service(l->det, s->id, strlen(s->id));
+        det_service_owner(l->det, index, s->owner);
+    }
+    return l;
+}
+
+void live_flush(struct live *l)
+{
+    pthread_mutex_lock(&l->mu);
+    struct pending *q = l->queue;
+    size_t n = l->nqueue;
+    l->queue = NULL;
+    l->nqueue = l->capqueue = 0;
+    pthread_mutex_unlock(&l->mu);
+    if (n == 0)
+        return;
+    struct store_incident *rows = xcalloc(n, sizeof(*rows));
+    for (size_t i = 0; i < n; i++)
+        rows[i] = (struct store_incident){q[i].id,    q[i].service,     q[i].group,
+                                          q[i].start, q[i].detected_at, q[i].end,
+                                          q[i].updated, q[i].event,     q[i].json};
+    int rc = store_put_incidents(l->store, rows, n);
+    if (rc < 0)
+        log_error("cannot store incidents", "states=%zu error=%s", n, strerror(-rc));
+    for (size_t i = 0; i < n; i++) {
+        free(q[i].id);
+        free(q[i].service);
+        free(q[i].group);
+        free(q[i].event);
+        free(q[i].json);
+    }
+    free(rows);
+    free(q);
+}
+
+static void *tick_loop(void *arg)
+{
+    struct live *l = arg;
+    pthread_mutex_lock(&l->stop_mu);
+    while (!l->stopping) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 1;
+        pthread_cond_timedwait(&l->stop_cv, &l->stop_mu, &until);
+        pthread_mutex_unlock(&l->stop_mu);
+        int64_t now = time_now() - LATENESS;
+        pthread_mutex_lock(&l->mu);
+        int64_t watermark = det_now(l->det);
+        if (watermark < now && now - watermark <= LIVE_WINDOW)
+            det_advance(l->det, now);
+        pthread_mutex_unlock(&l->mu);
+        live_flush(l);
+        pthread_mutex_lock(&l->stop_mu);
+    }
+    pthread_mutex_unlock(&l->stop_mu);
+    return NULL;
+}
+
+int live_start(struct live *l)
+{
+    int rc = pthread_create(&l->ticker, NULL, tick_loop, l);
+    if (rc != 0) {
+        errno = rc;
+        return -1;
+    }
+    l->started = 1;
+    return 0;
+}
+
+void live_free(struct live *l)
+{
+    if (!l)
+        return;
+    if (l->started) {
+        pthread_mutex_lock(&l->stop_mu);
+        l->stopping = 1;
+        pthread_cond_signal(&l->stop_cv);
+        pthread_mutex_unlock(&l->stop_mu);
+        pthread_join(l->ticker, NULL);
+    }
+    live_flush(l);
+    det_free(l->det);
+    pthread_mutex_destroy(&l->mu);
+    pthread_mutex_destroy(&l->stop_mu);
+    pthread_cond_destroy(&l->stop_cv);
+    free(l);
+}
+
+void live_feed(struct live *l, int service, int country, int problem, int counted, int64_t ts)
+{
+    pthread_mutex_lock(&l->mu);
+    det_feed(l->det, service, country, problem, (enum det_vote)counted, ts);
+    pthread_mutex_unlock(&l->mu);
+}
+
+int live_status(struct live *l, int service, const char **status, struct buf *open_json)
+{
+    static const char *names[] = {"ok", "degraded", "outage"};
+    pthread_mutex_lock(&l->mu);
+    const struct det_incident *open;
+    enum det_status st = det_service_status(l->det, service, &open);
+    *status = names[st];
+    if (open)
+        det_incident_json(l->det, open, open_json);
+    pthread_mutex_unlock(&l->mu);
+    return open != NULL;
+}

@@ -1,0 +1,48 @@
+/* live.h - the detection engine inside `downwatch serve`.
+ *
+ * Every stored report is fed to the engine (detect.h) in the order it was
+ * committed, under one mutex, at its event time: the server's receive time,
+ * or the report's own ts from a replay or admin token. Event time is the
+ * watermark, so a trace replayed into the server gives the incidents that
+ * `downwatch detect` gives on it. A ticker thread also moves the watermark
+ * with the wall clock while the server is live (its event time within ten
+ * minutes of now), so minutes close and incidents resolve when reports stop
+ * coming; a replay of old traffic is left to its own time.
+ *
+ * Incident states are queued as the engine publishes them and written to
+ * the store (store.h: incidents, incident_updates) by the ticker, once a
+ * second, outside the mutex; at start-up the history is fed again and its
+ * incidents are rewritten with the same ids. */
+#ifndef DW_LIVE_H
+#define DW_LIVE_H
+
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "detect/detect.h"
+
+struct catalog;
+struct store;
+struct live;
+
+/* An engine for every catalog service (same indexes), writing to store.
+ * Does not start the ticker. Never returns NULL. */
+struct live *live_new(const struct catalog *cat, struct store *store,
+                      const struct det_config *cfg);
+/* Start the ticker thread; 0, or -1 with errno. */
+int live_start(struct live *l);
+/* Stop the ticker (if started), write what is queued, free l. */
+void live_free(struct live *l);
+
+/* One stored report: counted is the guard's enum guard_vote_result. */
+void live_feed(struct live *l, int service, int country, int problem, int counted, int64_t ts);
+
+/* Write the queued incident states to the store now (the ticker does it
+ * each second); for start-up and tests. */
+void live_flush(struct live *l);
+
+/* The service's status ("ok", "degraded", "outage"); appends its open
+ * incident's JSON to open_json when there is one and returns 1, else 0. */
+int live_status(struct live *l, int service, const char **status, struct buf *open_json);
+
+#endif
