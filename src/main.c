@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "metric/metric.h"
 #include "replay/replay.h"
 #include "serve/serve.h"
 
@@ -15,6 +16,7 @@ static const struct command {
 } commands[] = {
     {"serve", serve_main, "take reports over HTTP, count them, serve the API"},
     {"replay", replay_main, "send an NDJSON report trace to a server"},
+    {"series", metric_main, "score one numeric series (CSV) for anomalies"},
 };
 
 static void usage(FILE *out)
