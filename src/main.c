@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "metric/metric.h"
 #include "offline/offline.h"
 #include "replay/replay.h"
 #include "serve/serve.h"
@@ -19,6 +20,7 @@ static const struct command {
     {"replay", replay_main, "send an NDJSON report trace to a server"},
     {"detect", offline_main, "detect incidents in an NDJSON report trace"},
     {"simulate", simulate_main, "write a synthetic report trace and its ground truth"},
+    {"series", metric_main, "score one numeric series (CSV) for anomalies"},
 };
 
 static void usage(FILE *out)
