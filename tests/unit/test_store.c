@@ -28,6 +28,7 @@
 
 #include "catalog/catalog.h"
 #include "core/alloc.h"
+#include "core/buf.h"
 #include "core/log.h"
 #include "store/store.h"
 
@@ -814,9 +815,31 @@ static void test_open_refuses_a_schema_newer_than_this_program(void **state)
     struct fixture *f = *state;
     char err[256];
     store_close(open_store(f, 10));
-    exec_sql(f->db, "PRAGMA user_version=2");
+    exec_sql(f->db, "PRAGMA user_version=3");
     open_fails(f->dir, f->cat, err, sizeof(err));
-    assert_contains(err, "schema version 2, newer than this downwatch supports (1)");
+    assert_contains(err, "schema version 3, newer than this downwatch supports (2)");
+}
+
+static void test_a_version_1_file_gets_the_incident_tables(void **state)
+{
+    struct fixture *f = *state;
+    store_close(open_store(f, 10));
+    exec_sql(f->db, "DROP TABLE incident_updates; DROP TABLE incidents; PRAGMA user_version=1");
+    struct store *s = open_store(f, 10);
+    struct store_incident row = {"x-20240101T000000Z", "x", NULL, 1704067200, 1704067230, -1,
+                                 1704067230, "opened", "{\"id\":\"x-20240101T000000Z\"}"};
+    assert_int_equal(store_put_incidents(s, &row, 1), 0);
+    struct buf out;
+    buf_init(&out);
+    struct store_incident_filter all = {.since = INT64_MIN, .limit = 10};
+    assert_int_equal(store_list_incidents(s, &all, &out), 1);
+    assert_string_equal(out.data, "{\"id\":\"x-20240101T000000Z\"}");
+    buf_reset(&out);
+    assert_int_equal(store_get_incident(s, "x-20240101T000000Z", &out), 1);
+    assert_contains(out.data, "\"event\":\"opened\"");
+    assert_int_equal(store_get_incident(s, "nosuch", &out), 0);
+    buf_free(&out);
+    store_close(s);
 }
 
 static void test_open_refuses_an_sqlite_database_of_another_program(void **state)
@@ -852,6 +875,7 @@ int main(int argc, char **argv)
         T(test_open_refuses_a_file_that_is_not_a_database),
         T(test_open_refuses_a_corrupt_database),
         T(test_open_refuses_a_data_dir_in_use_by_another_store),
+        T(test_a_version_1_file_gets_the_incident_tables),
         T(test_open_refuses_a_schema_newer_than_this_program),
         T(test_open_refuses_an_sqlite_database_of_another_program),
 #undef T
