@@ -47,7 +47,7 @@ test-asan: deps
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS)
 
-# Build, start the server on its defaults, feed it sample traffic, show it.
+# Build, start the server on its defaults, feed it a simulated outage, show the incidents.
 demo: build
 	@scripts/demo
 

@@ -270,10 +270,11 @@ void det_explain(struct det *d, int service, FILE *out)
 
 /* ------------------------------------------------------------- scoring -- */
 
+/* Signed: a client's repeat may fall in the minute after its vote, and must
+ * still cancel it; windows sum these and count from 0. */
 static double effective(uint32_t votes, uint32_t first_repeats)
 {
-    double e = (double)votes - 2.0 * first_repeats;
-    return e > 0 ? e : 0;
+    return (double)votes - 2.0 * first_repeats;
 }
 
 static float ring_at(const float *ring, const struct cell *c, uint32_t back)
@@ -422,7 +423,8 @@ static void open_incident(struct det *d, int sid, const struct cell *trigger,
     for (int i = 0; i < s->ncells; i++) {
         struct cell *c = s->cells[i];
         for (uint32_t b = 0; b < back && b < c->closed; b++) {
-            inc->acc->obs[c->country] += ring_at(c->ring_e, c, b);
+            float e = ring_at(c->ring_e, c, b);
+            inc->acc->obs[c->country] += e > 0 ? e : 0;
             inc->acc->exp[c->country] += ring_at(c->ring_mu, c, b);
         }
     }
@@ -619,7 +621,7 @@ static void close_cell(const struct det *d, const struct service *s, struct cell
                   score_cell(d, s, c, minute + 60, 0, SUSPECT_CLIENTS, SUSPECT_RATIO,
                              SUSPECT_SCORE).score >= SUSPECT_SCORE;
     c->suspect = suspect ? c->suspect + 1 : 0;
-    base_observe(&c->base, minute, e, 1,
+    base_observe(&c->base, minute, e > 0 ? e : 0, 1,
                  in_incident || (suspect && c->suspect <= SUSPECT_MAX_MINUTES));
     c->last_reports = c->reports;
     c->last_votes = c->votes;

@@ -10,10 +10,12 @@
  * reports, a cell sums the current minute: reports, counted votes (the
  * vote guard lets one report per client and service through per window),
  * first repeats (a client's second report in the window) and votes per
- * problem. What is scored is the effective count votes - 2 x first repeats
- * (at least 0): a client that reports again in the same window takes its
- * vote back and one more, so a few clients sending hundreds of reports
- * cancel out, while a real outage (a few percent of repeats) barely moves.
+ * problem. What is scored is the effective count votes - 2 x first repeats,
+ * summed over a window (a negative sum counts as 0): a client that reports
+ * again in the same window takes its vote back and one more, so a few
+ * clients sending hundreds of reports cancel out, also across minute
+ * boundaries and when their votes expire and come back, while a real
+ * outage (a few percent of repeats) barely moves.
  *
  * Ticks. Every tick (10 s of event time by default) each cell that had
  * reports is scored on windows that end now: the current partial minute

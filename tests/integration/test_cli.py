@@ -70,11 +70,11 @@ class ConfigTest(unittest.TestCase):
 class ReplayTest(unittest.TestCase):
     def test_replay_sends_a_trace_and_prints_what_was_accepted(self):
         with tempfile.TemporaryDirectory() as tmp:
-            trace = os.path.join(tmp, "trace.ndjson")
-            with open(trace, "w") as f:
-                subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "sample-trace.py"),
-                                "--hours", "2", "--end", "2024-04-03T18:00:00Z"], stdout=f,
-                               check=True)
+            p = run(["simulate", "--scenario", "meta-2024-04-03", "--scale", "0.02",
+                     "--out", tmp])
+            self.assertEqual(p.returncode, 0, p.stderr)
+            trace = os.path.join(tmp, "meta-2024-04-03.ndjson")
+            with open(trace, "a") as f:
                 f.write('{"service":"whatsapp","problem":"nonsense"}\n')
             with open(trace) as f:
                 lines = sum(1 for _ in f)
