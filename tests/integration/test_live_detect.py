@@ -34,13 +34,16 @@ class LiveDetectionTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.tmp.cleanup()
 
-    def incidents(self, srv, query=""):
-        deadline = time.time() + 10
-        while True:  # the ticker stores what the detector publishes each second
-            r = srv.get("/api/v1/incidents?limit=1000" + query)
+    def incidents(self, srv):
+        """The server's incidents once they match the offline ones (the
+        ticker stores what the detector publishes once a second), or after
+        30 s, whatever they are then."""
+        deadline = time.time() + 30
+        while True:
+            r = srv.get("/api/v1/incidents?limit=1000")
             self.assertEqual(r.status, 200, r.body)
             got = r.json()["incidents"]
-            if len(got) >= len(self.offline) or time.time() > deadline:
+            if essentials(got) == essentials(self.offline) or time.time() > deadline:
                 return got
             time.sleep(0.2)
 
