@@ -161,7 +161,8 @@ struct run_opts {
     double open_score;       /* 0: default */
     const char *owners[MAX_SERVICES]; /* NULL: none */
     int only_service;        /* >= 0: feed only this service's reports */
-    FILE *explain;           /* det_explain of service 0 */
+    FILE *explain;           /* det_explain of service 0 ... */
+    int64_t explain_from;    /* ... from this event time on */
 };
 
 static const struct run_opts DEFAULTS = {.only_service = -1};
@@ -183,11 +184,15 @@ static struct det *run(const struct stream *s, int64_t start, int64_t end,
         if (o->owners[i])
             det_service_owner(d, i, o->owners[i]);
     }
-    if (o->explain)
-        det_explain(d, 0, o->explain);
     det_advance(d, start);
+    int explaining = 0;
     for (size_t i = 0; i < s->n; i++) {
         const struct ev *e = &s->ev[i];
+        if (o->explain && !explaining && e->ts >= o->explain_from) {
+            det_advance(d, o->explain_from);
+            det_explain(d, 0, o->explain);
+            explaining = 1;
+        }
         if (o->only_service >= 0 && e->service != o->only_service)
             continue;
         det_feed(d, e->service, e->country, e->problem, (enum det_vote)e->vote, e->ts);
@@ -391,6 +396,7 @@ static void adding_reports_to_a_minute_never_lowers_its_score(void **state)
         struct run_opts o = DEFAULTS;
         o.open_score = 300; /* never opens: every tick is explained */
         o.explain = f;
+        o.explain_from = minute - 60;
         struct det *d = run(&s, T0, minute + HOUR, &o);
         fclose(f);
         int64_t when[16];
