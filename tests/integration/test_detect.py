@@ -6,8 +6,7 @@ positive, country Jaccard >= 0.8, the four Meta services in one group),
 quiet and noisy weeks without incidents, the cloud cascade grouped without
 the unrelated outage. When ../shared/scenarios is here, the shared
 generator's traces are scored by the shared scorer too. Traces are small
-(0.05, and 0.2 for the Meta evening) so the file stays near a minute under
-ASan; bench/detect measures the full scale.
+(0.05, and 0.2 for a few) so the file stays under a minute under ASan; bench/detect measures the full scale.
 
 Checks that the detector does not meet on some trace are marked
 expectedFailure one by one, with what was measured."""
@@ -204,6 +203,21 @@ class SimulatedScenarioTest(AcceptanceMixin, unittest.TestCase):
         self.check_meta(sc)
         self.assertLessEqual(sc.score["median_delay_s"], 60, sc.label)
 
+    def test_meta_evening_02_seed_1(self):
+        sc = Scenario.get("meta-2024-04-03", "0.2", 1)
+        self.check_meta(sc)
+        self.assertLessEqual(sc.score["median_delay_s"], 60, sc.label)
+
+    def test_quiet_week_02_own_seed(self):
+        self.check_quiet(Scenario.get("quiet-week", "0.2"))
+
+    # Measured: 1 false positive at scale 0.2 with the scenario's own seed,
+    # whatsapp 2024-10-09T16:46-16:57Z, outside every non-incident window
+    # (seeds 1 and 2 give 0, and so does scale 0.05).
+    @unittest.expectedFailure
+    def test_noisy_week_02_own_seed(self):
+        self.check_quiet(Scenario.get("noisy-week", "0.2"))
+
     # Measured: 1 false positive, x in TR 2024-05-11 19:05-19:25, inside the
     # truth's brigade window (score 12.8 on 11 effective votes against 0.21
     # expected over 10.7 minutes). Seeds 1 and 2, and scale 0.2, give 0.
@@ -246,6 +260,11 @@ class SharedScenarioDetectTest(AcceptanceMixin, unittest.TestCase):
 
     def test_shared_quiet_week_005(self):
         sc = Scenario.get("quiet-week", "0.05", shared=True)
+        self.assertEqual(sc.shared["fp"], "0", sc.label)
+        self.check_quiet(sc)
+
+    def test_shared_quiet_week_02(self):
+        sc = Scenario.get("quiet-week", "0.2", shared=True)
         self.assertEqual(sc.shared["fp"], "0", sc.label)
         self.check_quiet(sc)
 
