@@ -483,42 +483,41 @@ static struct stream outage_stream(unsigned long seed, int64_t *end)
     return s;
 }
 
-static void permuting_reports_within_a_tick_changes_nothing(void **state)
+/* With ticks of tick_seconds (0: default), shuffling the feeding order
+ * within each tick gives byte-identical incidents; returns how many. */
+static size_t assert_shuffles_change_nothing(struct stream *s, int64_t end, int tick_seconds)
 {
-    (void)state;
-    int64_t end;
-    struct stream s = outage_stream(31, &end);
-    struct det *d = run(&s, T0, end, &DEFAULTS);
+    qsort(s->ev, s->n, sizeof(*s->ev), by_time);
+    struct run_opts o = DEFAULTS;
+    o.tick_seconds = tick_seconds;
+    struct det *d = run(s, T0, end, &o);
     char *want = incidents_json(d, -1, 0);
+    size_t n = count_of(d, -1);
     det_free(d);
-    assert_true(count_of(d = run(&s, T0, end, &DEFAULTS), -1) >= 2);
-    det_free(d);
-    /* default 10 s ticks: shuffle within each tick */
     for (unsigned long seed = 1; seed <= 3; seed++) {
-        shuffle_within(&s, 10, seed);
-        d = run(&s, T0, end, &DEFAULTS);
+        shuffle_within(s, tick_seconds ? tick_seconds : 10, seed);
+        d = run(s, T0, end, &o);
         char *got = incidents_json(d, -1, 0);
         assert_string_equal(got, want);
         free(got);
         det_free(d);
     }
-    /* one-minute ticks: shuffle the whole minute */
-    qsort(s.ev, s.n, sizeof(*s.ev), by_time);
-    struct run_opts o = DEFAULTS;
-    o.tick_seconds = 60;
-    d = run(&s, T0, end, &o);
-    char *want60 = incidents_json(d, -1, 0);
-    det_free(d);
-    for (unsigned long seed = 1; seed <= 3; seed++) {
-        shuffle_within(&s, 60, seed);
-        d = run(&s, T0, end, &o);
-        char *got = incidents_json(d, -1, 0);
-        assert_string_equal(got, want60);
-        free(got);
-        det_free(d);
-    }
-    free(want60);
     free(want);
+    return n;
+}
+
+/* Reports keep their own times; only the order they are fed in changes.
+ * Default 10 s ticks: within each tick; one-minute ticks: the whole minute
+ * (with sub-minute ticks, a report fed after a later one counts at the
+ * later one's tick, so the order across ticks does matter by design:
+ * drivers feed in event-time order). */
+static void permuting_reports_within_a_tick_changes_nothing(void **state)
+{
+    (void)state;
+    int64_t end;
+    struct stream s = outage_stream(31, &end);
+    assert_true(assert_shuffles_change_nothing(&s, end, 0) >= 2);
+    assert_true(assert_shuffles_change_nothing(&s, end, 60) >= 2);
     stream_free(&s);
 }
 
