@@ -240,7 +240,8 @@ int offline_main(int argc, char **argv)
             det_incident_json(d, incs[i], &out);
             buf_putc(&out, '\n');
         }
-        fwrite(out.data, 1, out.len, stdout);
+        if (out.len) /* no incident: out.data is NULL, which fwrite must not get */
+            fwrite(out.data, 1, out.len, stdout);
         buf_free(&out);
     }
     fprintf(stderr, "downwatch detect: %lld reports, %lld lines skipped, %zu incidents, "
