@@ -1,10 +1,11 @@
 /* api.c - routing and the pieces every handler shares: JSON answers, the
  * error shape, token checks. Routes are few and fixed, so routing is a
- * prefix match on the decoded path; handlers live in reports.c and
- * services.c. */
+ * prefix match on the decoded path; handlers live in reports.c,
+ * services.c and incidents.c. */
 #include "api/api.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,6 +110,24 @@ int api__parse_time(const char *s, int64_t *out)
     return 0;
 }
 
+/* The read-only collections: a handler gets what follows the path ("" for
+ * the collection itself, "/{id}..." below it). */
+static const struct {
+    const char *path;
+    void (*handle)(struct api *api, struct http_request *req, const char *rest);
+} collections[] = {
+    {API_PREFIX "services", api__services},
+    {API_PREFIX "incidents", api__incidents},
+};
+
+void api__unknown_service(struct http_request *req, const char *id, size_t len)
+{
+    char detail[160], shown[65];
+    snprintf(detail, sizeof(detail), "no service \"%s\" in the catalog",
+             api__printable(id, len, shown, sizeof(shown)));
+    api__error(req, 404, "unknown_service", detail);
+}
+
 void api_handle(struct http_request *req, void *ctx)
 {
     struct api *api = ctx;
@@ -126,28 +145,17 @@ void api_handle(struct http_request *req, void *ctx)
         return;
     }
     int is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
-    const char *rest = NULL;
-    if (strncmp(path, API_PREFIX "services", sizeof(API_PREFIX "services") - 1) == 0)
-        rest = path + sizeof(API_PREFIX "services") - 1;
-    if (rest && (*rest == '\0' || *rest == '/')) {
+    for (size_t i = 0; i < sizeof(collections) / sizeof(collections[0]); i++) {
+        size_t len = strlen(collections[i].path);
+        const char *rest = path + len;
+        if (strncmp(path, collections[i].path, len) != 0 || (*rest != '\0' && *rest != '/'))
+            continue;
         if (!is_get) {
             http_set_header(req, "Allow", "GET, HEAD");
             api__error(req, 405, "method_not_allowed", "this resource is read-only: use GET");
             return;
         }
-        api__services(api, req, rest);
-        return;
-    }
-    rest = NULL;
-    if (strncmp(path, API_PREFIX "incidents", sizeof(API_PREFIX "incidents") - 1) == 0)
-        rest = path + sizeof(API_PREFIX "incidents") - 1;
-    if (rest && (*rest == '\0' || *rest == '/')) {
-        if (!is_get) {
-            http_set_header(req, "Allow", "GET, HEAD");
-            api__error(req, 405, "method_not_allowed", "this resource is read-only: use GET");
-            return;
-        }
-        api__incidents(api, req, rest);
+        collections[i].handle(api, req, rest);
         return;
     }
     if (strcmp(path, API_PREFIX "health") == 0 || strcmp(path, "/") == 0) {

@@ -58,6 +58,9 @@ void api__incidents(struct api *api, struct http_request *req, const char *rest)
  * sentence: anything but printable ASCII becomes '?', long text is cut. */
 const char *api__printable(const char *s, size_t len, char *out, size_t outsz);
 
+/* 404 unknown_service for the len bytes of id. */
+void api__unknown_service(struct http_request *req, const char *id, size_t len);
+
 /* A time as ISO 8601 or Unix seconds (0..9999-12-31): 0, or -1. */
 int api__parse_time(const char *s, int64_t *out);
 

@@ -23,12 +23,10 @@ static void list_incidents(struct api *api, struct http_request *req)
 {
     struct store_incident_filter f = {.limit = LIST_DEFAULT, .since = INT64_MIN};
     const char *v;
-    char shown[65], detail[200];
+    char detail[200];
     if ((v = http_query(req, "service"))) {
         if (catalog_find(api->catalog, v, strlen(v)) < 0) {
-            snprintf(detail, sizeof(detail), "no service \"%s\" in the catalog",
-                     api__printable(v, strlen(v), shown, sizeof(shown)));
-            api__error(req, 404, "unknown_service", detail);
+            api__unknown_service(req, v, strlen(v));
             return;
         }
         f.service = v;

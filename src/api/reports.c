@@ -123,10 +123,10 @@ static void on_stored(void *arg, int status)
         const struct store_report *r = &in->batch.rows[i];
         series_add(in->api->series, r->service, r->country, r->problem,
                    r->counted == GUARD_COUNTED, r->ts);
-        if (in->api->live)
-            live_feed(in->api->live, r->service, r->country, r->problem, r->counted, r->ts);
         counted += r->counted == GUARD_COUNTED;
     }
+    if (in->api->live)
+        live_feed(in->api->live, in->batch.rows, in->batch.count);
     buf_puts(&b, "{\"version\":1,");
     counts_json(&b, in, counted);
     if (in->single) {

@@ -196,10 +196,7 @@ void api__services(struct api *api, struct http_request *req, const char *rest)
     size_t idlen = slash ? (size_t)(slash - id) : strlen(id);
     int index = catalog_find(api->catalog, id, idlen);
     if (index < 0) {
-        char detail[160], shown[65];
-        snprintf(detail, sizeof(detail), "no service \"%s\" in the catalog",
-                 api__printable(id, idlen, shown, sizeof(shown)));
-        api__error(req, 404, "unknown_service", detail);
+        api__unknown_service(req, id, idlen);
         return;
     }
     if (!slash)

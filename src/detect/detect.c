@@ -14,11 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <xxhash.h>
 
 #include "core/alloc.h"
+#include "core/timeutil.h"
 #include "detect/baseline.h"
 #include "detect/tail.h"
 
@@ -55,7 +55,7 @@ struct cell {
     uint32_t suspect;    /* consecutive minutes kept from the baseline */
     uint32_t reports, votes, first_repeats; /* the current minute */
     uint32_t problems[REP_PROBLEM_COUNT];
-    uint32_t last_reports, last_votes;      /* the minute closed last */
+    uint32_t last_votes; /* of the minute closed last, for det_explain */
     int country;         /* -1 for a service total */
     int dirty;           /* had reports since the last tick */
 };
@@ -252,14 +252,6 @@ static struct cell *country_cell(struct det *d, struct service *s, int country)
     }
     s->cells[s->ncells++] = c;
     return c;
-}
-
-static void format_iso(int64_t t, char *out, size_t n)
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 void det_explain(struct det *d, int service, FILE *out)
@@ -550,7 +542,7 @@ static double cascade_bonus(const struct det *d, const struct service *s)
 static void explain(const struct det *d, const struct cell *c, double f, const struct window *w)
 {
     char when[32];
-    format_iso(d->now, when, sizeof(when));
+    time_format(d->now, when, sizeof(when));
     double mu = base_expected(&c->base, d->minute, 1);
     fprintf(d->explain, "%s minute_votes=%u expected_per_min=%.3f best_score=%.2f "
                         "observed=%.1f expected=%.2f window_minutes=%.2f\n",
@@ -623,7 +615,6 @@ static void close_cell(const struct det *d, const struct service *s, struct cell
     c->suspect = suspect ? c->suspect + 1 : 0;
     base_observe(&c->base, minute, e > 0 ? e : 0, 1,
                  in_incident || (suspect && c->suspect <= SUSPECT_MAX_MINUTES));
-    c->last_reports = c->reports;
     c->last_votes = c->votes;
     c->reports = c->votes = c->first_repeats = 0;
     memset(c->problems, 0, sizeof(c->problems));
@@ -774,19 +765,15 @@ size_t det_cells(const struct det *d)
 
 /* ---------------------------------------------------------------- JSON -- */
 
-static void format_compact(int64_t t, char *out, size_t n)
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(out, n, "%Y%m%dT%H%M%SZ", &tm);
-}
-
 void det_incident_id(const struct det *d, const struct det_incident *inc, char *out, size_t n)
 {
-    char when[32];
-    format_compact(inc->detected_at, when, sizeof(when));
-    snprintf(out, n, "%s-%s", det_service_name(d, inc->service), when);
+    char iso[32], compact[32], *w = compact; /* 2024-04-03T16:30:30Z -> 20240403T163030Z */
+    time_format(inc->detected_at, iso, sizeof(iso));
+    for (const char *r = iso; *r; r++)
+        if (*r != '-' && *r != ':')
+            *w++ = *r;
+    *w = '\0';
+    snprintf(out, n, "%s-%s", det_service_name(d, inc->service), compact);
 }
 
 static void json_time(struct buf *out, const char *key, int64_t t)
@@ -797,7 +784,7 @@ static void json_time(struct buf *out, const char *key, int64_t t)
         return;
     }
     char iso[32];
-    format_iso(t, iso, sizeof(iso));
+    time_format(t, iso, sizeof(iso));
     buf_json_cstr(out, iso);
 }
 

@@ -29,14 +29,25 @@ static double log_pmf(double x, double mu, double inv_size, double *ratio)
     return x * log(mu) - mu - lgamma(x + 1);
 }
 
+/* The cases that need no distribution (see tail.h): 1 with *score set, or 0. */
+static int settled(double x, double mu, double inv_size, double *score)
+{
+    if (isnan(x) || isnan(mu) || isnan(inv_size) || x <= 0 || (mu > 0 && x <= mu)) {
+        *score = 0;
+        return 1;
+    }
+    if (mu <= 0) {
+        *score = TAIL_SCORE_MAX;
+        return 1;
+    }
+    return 0;
+}
+
 double tail_bound(double x, double mu, double inv_size)
 {
-    if (isnan(x) || isnan(mu) || isnan(inv_size) || x <= 0)
-        return 0;
-    if (mu <= 0)
-        return TAIL_SCORE_MAX;
-    if (x <= mu)
-        return 0;
+    double settled_score;
+    if (settled(x, mu, inv_size, &settled_score))
+        return settled_score;
     double ratio;
     double bound = -log_pmf(x, mu, inv_size > 0 ? inv_size : 0, &ratio) / M_LN10;
     return bound > TAIL_SCORE_MAX ? TAIL_SCORE_MAX : bound;
@@ -55,12 +66,9 @@ static double far_tail_score(double x, double mu, double inv_size)
 
 double tail_score(double x, double mu, double inv_size)
 {
-    if (isnan(x) || isnan(mu) || isnan(inv_size) || x <= 0)
-        return 0;
-    if (mu <= 0)
-        return TAIL_SCORE_MAX;
-    if (x <= mu)
-        return 0;
+    double settled_score;
+    if (settled(x, mu, inv_size, &settled_score))
+        return settled_score;
     if (inv_size < 0)
         inv_size = 0;
     gsl_set_error_handler_off();

@@ -12,7 +12,12 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "core/timeutil.h"
+#include "guard/guard.h"
 #include "store/store.h"
+
+_Static_assert((int)GUARD_REPEAT == DET_REPEAT && (int)GUARD_COUNTED == DET_VOTE &&
+                   (int)GUARD_FIRST_REPEAT == DET_FIRST_REPEAT,
+               "a stored vote result is fed as it is");
 
 #define LIVE_WINDOW 600   /* the watermark follows the clock when this close to it */
 #define LATENESS 2        /* seconds a live report may take to be fed */
@@ -168,10 +173,12 @@ void live_free(struct live *l)
     free(l);
 }
 
-void live_feed(struct live *l, int service, int country, int problem, int counted, int64_t ts)
+void live_feed(struct live *l, const struct store_report *rows, size_t n)
 {
     pthread_mutex_lock(&l->mu);
-    det_feed(l->det, service, country, problem, (enum det_vote)counted, ts);
+    for (size_t i = 0; i < n; i++)
+        det_feed(l->det, rows[i].service, rows[i].country, rows[i].problem,
+                 (enum det_vote)rows[i].counted, rows[i].ts);
     pthread_mutex_unlock(&l->mu);
 }
 

@@ -16,6 +16,7 @@
 #ifndef DW_LIVE_H
 #define DW_LIVE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/buf.h"
@@ -23,6 +24,7 @@
 
 struct catalog;
 struct store;
+struct store_report;
 struct live;
 
 /* An engine for every catalog service (same indexes), writing to store.
@@ -34,8 +36,8 @@ int live_start(struct live *l);
 /* Stop the ticker (if started), write what is queued, free l. */
 void live_free(struct live *l);
 
-/* One stored report: counted is the guard's enum guard_vote_result. */
-void live_feed(struct live *l, int service, int country, int problem, int counted, int64_t ts);
+/* Stored reports, in the order they were committed (one lock for all). */
+void live_feed(struct live *l, const struct store_report *rows, size_t n);
 
 /* Write the queued incident states to the store now (the ticker does it
  * each second); for start-up and tests. */

@@ -31,11 +31,15 @@
 
 #define ERRORS_QUOTED 5
 
+_Static_assert((int)GUARD_REPEAT == DET_REPEAT && (int)GUARD_COUNTED == DET_VOTE &&
+                   (int)GUARD_FIRST_REPEAT == DET_FIRST_REPEAT,
+               "the guard's answer is fed as it is");
+
 struct options {
     const char *file;
     const char *explain;
     int updates, strict;
-    long vote_window;
+    int vote_window;
     struct det_config det;
 };
 
@@ -68,15 +72,33 @@ static void usage(FILE *out)
             d.tick_seconds);
 }
 
-static int number_option(const char *name, const char *v, double lo, double hi, double *out)
+/* The numeric options: each sets a real or a whole number (truncated). */
+struct number_option {
+    const char *name;
+    double lo, hi;
+    double *real;
+    int *whole;
+};
+
+/* Set the option named a from v, if it is one: 1 set, 0 not one, -1 bad. */
+static int set_number(const struct number_option *opts, size_t n, const char *a, const char *v)
 {
-    char *end;
-    double x = strtod(v, &end);
-    if (*end || end == v || !(x >= lo && x <= hi)) {
-        fprintf(stderr, "downwatch detect: %s needs a number in %g..%g\n", name, lo, hi);
-        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const struct number_option *o = &opts[i];
+        if (strcmp(a, o->name) != 0)
+            continue;
+        char *end;
+        double x = strtod(v, &end);
+        if (*end || end == v || !(x >= o->lo && x <= o->hi)) {
+            fprintf(stderr, "downwatch detect: %s needs a number in %g..%g\n", a, o->lo, o->hi);
+            return -1;
+        }
+        if (o->real)
+            *o->real = x;
+        else
+            *o->whole = (int)x;
+        return 1;
     }
-    *out = x;
     return 0;
 }
 
@@ -85,10 +107,23 @@ static int parse_options(int argc, char **argv, struct options *o)
     memset(o, 0, sizeof(*o));
     o->vote_window = 600;
     det_config_default(&o->det);
+    const struct number_option numbers[] = {
+        {"--vote-window", 0, 86400 * 7, NULL, &o->vote_window},
+        {"--open-score", 1, 300, &o->det.open_score, NULL},
+        {"--country-extra", 0, 100, &o->det.country_extra, NULL},
+        {"--min-clients", 0, 1e6, &o->det.min_clients, NULL},
+        {"--min-ratio", 1, 1000, &o->det.min_ratio, NULL},
+        {"--calm-minutes", 1, 1440, NULL, &o->det.calm_minutes},
+        {"--tick", 1, 60, NULL, &o->det.tick_seconds},
+    };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        double x;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+        int number = v ? set_number(numbers, sizeof(numbers) / sizeof(numbers[0]), a, v) : 0;
+        if (number < 0)
+            return -1;
+        if (number > 0) {
+            i++;
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             exit(0);
         } else if (strcmp(a, "--updates") == 0) {
@@ -97,36 +132,6 @@ static int parse_options(int argc, char **argv, struct options *o)
             o->strict = 1;
         } else if (v && strcmp(a, "--explain") == 0) {
             o->explain = v, i++;
-        } else if (v && strcmp(a, "--vote-window") == 0) {
-            if (number_option(a, v, 0, 86400 * 7, &x) < 0)
-                return -1;
-            o->vote_window = (long)x, i++;
-        } else if (v && strcmp(a, "--open-score") == 0) {
-            if (number_option(a, v, 1, 300, &o->det.open_score) < 0)
-                return -1;
-            i++;
-        } else if (v && strcmp(a, "--country-extra") == 0) {
-            if (number_option(a, v, 0, 100, &o->det.country_extra) < 0)
-                return -1;
-            i++;
-        } else if (v && strcmp(a, "--min-clients") == 0) {
-            if (number_option(a, v, 0, 1e6, &o->det.min_clients) < 0)
-                return -1;
-            i++;
-        } else if (v && strcmp(a, "--min-ratio") == 0) {
-            if (number_option(a, v, 1, 1000, &o->det.min_ratio) < 0)
-                return -1;
-            i++;
-        } else if (v && strcmp(a, "--calm-minutes") == 0) {
-            if (number_option(a, v, 1, 1440, &x) < 0)
-                return -1;
-            o->det.calm_minutes = (int)x, i++;
-        } else if (v && strcmp(a, "--tick") == 0) {
-            if (number_option(a, v, 1, 60, &x) < 0 || 60 % (int)x != 0) {
-                fprintf(stderr, "downwatch detect: --tick must divide 60\n");
-                return -1;
-            }
-            o->det.tick_seconds = (int)x, i++;
         } else if (a[0] == '-' && a[1] != '\0') {
             fprintf(stderr, "downwatch detect: unknown or incomplete option %s\n", a);
             return -1;
@@ -136,6 +141,10 @@ static int parse_options(int argc, char **argv, struct options *o)
             fprintf(stderr, "downwatch detect: only one file, please\n");
             return -1;
         }
+    }
+    if (60 % o->det.tick_seconds != 0) {
+        fprintf(stderr, "downwatch detect: --tick must divide 60\n");
+        return -1;
     }
     if (!o->file) {
         usage(stderr);

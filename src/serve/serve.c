@@ -57,7 +57,7 @@ static void rebuild_one(void *arg, const struct store_report *r)
     struct rebuild *rb = arg;
     series_add(rb->series, r->service, r->country, r->problem, r->counted == GUARD_COUNTED,
                r->ts);
-    live_feed(rb->live, r->service, r->country, r->problem, r->counted, r->ts);
+    live_feed(rb->live, r, 1);
     if (r->counted == GUARD_COUNTED)
         guard_seed_vote(rb->guard, r->voter, r->service, r->ts);
     rb->reports++;

@@ -1002,10 +1002,7 @@ int store_get_incident(struct store *s, const char *id, struct buf *out)
     int n = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         char at[32];
-        time_t t = (time_t)sqlite3_column_int64(st, 0);
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        time_format(sqlite3_column_int64(st, 0), at, sizeof(at));
         buf_printf(out, "%s{\"at\":\"%s\",\"event\":\"%s\",\"incident\":", n++ ? "," : "", at,
                    (const char *)sqlite3_column_text(st, 1));
         buf_append(out, sqlite3_column_text(st, 2), (size_t)sqlite3_column_bytes(st, 2));
