@@ -2,8 +2,7 @@
  *
  * Layout: services in an array (ids looked up through a small open-address
  * table); each service has a total cell and, per country with reports, a
- * country cell; every cell is also in one flat list, which the minute close
- * walks. A cell is its baseline, a ring of the last RING closed minutes
+ * country cell, which the minute close walks. A cell is its baseline, a ring of the last RING closed minutes
  * (effective count and expectation) and the current minute's sums. An open
  * incident has accumulators (per-country votes, expectations and problem
  * votes over its first hour) that are freed when it resolves. */
@@ -94,8 +93,7 @@ struct det {
     int nservices, capservices;
     int *lookup;              /* open addressing: service index + 1, 0 empty */
     size_t lookup_mask;
-    struct cell **all;
-    size_t nall, capall;
+    size_t ncells;            /* totals and country cells */
     int *dirty_services;
     int ndirty;
     struct incident **incs;
@@ -147,18 +145,18 @@ void det_free(struct det *d)
     for (int i = 0; i < d->nservices; i++) {
         free(d->services[i].name);
         free(d->services[i].owner);
+        free(d->services[i].total);
+        for (int c = 0; c < d->services[i].ncells; c++)
+            free(d->services[i].cells[c]);
         free(d->services[i].by_country);
         free(d->services[i].cells);
     }
-    for (size_t i = 0; i < d->nall; i++)
-        free(d->all[i]);
     for (size_t i = 0; i < d->nincs; i++) {
         free(d->incs[i]->acc);
         free(d->incs[i]);
     }
     free(d->services);
     free(d->lookup);
-    free(d->all);
     free(d->dirty_services);
     free(d->incs);
     free(d);
@@ -185,11 +183,7 @@ static struct cell *cell_new(struct det *d, int country)
     struct cell *c = xcalloc(1, sizeof(*c));
     base_init(&c->base);
     c->country = country;
-    if (d->nall == d->capall) {
-        d->capall = d->capall ? d->capall * 2 : 64;
-        d->all = xrealloc(d->all, d->capall * sizeof(*d->all));
-    }
-    d->all[d->nall++] = c;
+    d->ncells++;
     return c;
 }
 
@@ -760,7 +754,7 @@ int det_services(const struct det *d)
 
 size_t det_cells(const struct det *d)
 {
-    return d->nall;
+    return d->ncells;
 }
 
 /* ---------------------------------------------------------------- JSON -- */
