@@ -92,7 +92,7 @@ static void index_page(struct http_request *req)
     buf_init(&b);
     buf_puts(&b, "{\"name\":\"downwatch\",\"version\":1,\"api\":{"
                  "\"reports\":\"/api/v1/reports\",\"services\":\"/api/v1/services\","
-                 "\"health\":\"/api/v1/health\"}}");
+                 "\"incidents\":\"/api/v1/incidents\",\"health\":\"/api/v1/health\"}}");
     api__json(req, 200, &b);
 }
 
