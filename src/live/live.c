@@ -20,7 +20,7 @@ _Static_assert((int)GUARD_REPEAT == DET_REPEAT && (int)GUARD_COUNTED == DET_VOTE
                "a stored vote result is fed as it is");
 
 #define LIVE_WINDOW 600   /* the watermark follows the clock when this close to it */
-#define LATENESS 2        /* seconds a live report may take to be fed */
+#define LEAD 2            /* the ticker's watermark runs ahead of the clock (live.h) */
 
 /* One incident state waiting to be stored. */
 struct pending {
@@ -130,7 +130,7 @@ static void *tick_loop(void *arg)
         until.tv_sec += 1;
         pthread_cond_timedwait(&l->stop_cv, &l->stop_mu, &until);
         pthread_mutex_unlock(&l->stop_mu);
-        int64_t now = time_now() - LATENESS;
+        int64_t now = time_now() + LEAD;
         pthread_mutex_lock(&l->mu);
         int64_t watermark = det_now(l->det);
         if (watermark < now && now - watermark <= LIVE_WINDOW)

@@ -7,7 +7,11 @@
  * `downwatch detect` gives on it. A ticker thread also moves the watermark
  * with the wall clock while the server is live (its event time within ten
  * minutes of now), so minutes close and incidents resolve when reports stop
- * coming; a replay of old traffic is left to its own time.
+ * coming; a replay of old traffic is left to its own time. The ticker runs
+ * two seconds ahead of the clock, so it is the one that closes each minute
+ * (a walk over every series), not a request thread feeding the first report
+ * of the next minute; a live report can thus count in the minute after its
+ * own when it lands in the last two seconds of one.
  *
  * Incident states are queued as the engine publishes them and written to
  * the store (store.h: incidents, incident_updates) by the ticker, once a
