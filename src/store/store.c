@@ -114,6 +114,8 @@ struct store {
     size_t queue_max;
     pthread_t writer;
     pthread_mutex_t dbmu;    /* one thread at a time uses db and its statements */
+    sqlite3 *reader;         /* incident reads, opened on first use */
+    pthread_mutex_t readmu;  /* one thread at a time uses reader */
 
     pthread_mutex_t mu;      /* guards everything below */
     pthread_cond_t work;     /* to the writer: batches queued, or stop */
@@ -597,12 +599,14 @@ static void store_free(struct store *s)
     sqlite3_finalize(s->mark);
     sqlite3_finalize(s->insert);
     sqlite3_close(s->db);
+    sqlite3_close(s->reader);
     if (s->lock_fd >= 0)
         close(s->lock_fd); /* releases the flock */
     pthread_cond_destroy(&s->progress);
     pthread_cond_destroy(&s->work);
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->dbmu);
+    pthread_mutex_destroy(&s->readmu);
     free(s->by_db_id);
     free(s->db_ids);
     free(s->db_path);
@@ -616,6 +620,7 @@ struct store *store_open(const struct store_config *cfg, const struct catalog *c
     s->lock_fd = -1;
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->dbmu, NULL);
+    pthread_mutex_init(&s->readmu, NULL);
     pthread_cond_init(&s->work, NULL);
     pthread_cond_init(&s->progress, NULL);
     int fresh = 0;
@@ -851,7 +856,7 @@ void store_close(struct store *s)
  * through the writer's connection under dbmu, one transaction per call; they
  * are rare (an open incident changes once a minute) and short. A busy
  * database (another process holding the write lock) is retried briefly, then
- * reported. Reads open their own read-only connection, as store_scan does. */
+ * reported. Reads share one read-only connection, opened on first use. */
 
 #define PUT_ATTEMPTS 50
 #define PUT_PAUSE_NS 10000000L
@@ -924,22 +929,34 @@ int store_put_incidents(struct store *s, const struct store_incident *rows, size
     return rc == SQLITE_OK ? 0 : sqlite_errno(s->db, rc);
 }
 
-static sqlite3 *open_reader(const struct store *s)
+/* The read connection, locked (release with reader_done), or NULL when it
+ * cannot be opened (unlocked then). */
+static sqlite3 *reader(struct store *s)
 {
-    sqlite3 *db = NULL;
-    if (sqlite3_open_v2(s->db_path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
-        SQLITE_OK) {
-        sqlite3_close(db);
-        return NULL;
+    pthread_mutex_lock(&s->readmu);
+    if (!s->reader) {
+        if (sqlite3_open_v2(s->db_path, &s->reader, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                            NULL) != SQLITE_OK) {
+            sqlite3_close(s->reader);
+            s->reader = NULL;
+            pthread_mutex_unlock(&s->readmu);
+            return NULL;
+        }
+        sqlite3_busy_timeout(s->reader, STORE_BUSY_TIMEOUT_MS);
     }
-    sqlite3_busy_timeout(db, STORE_BUSY_TIMEOUT_MS);
-    return db;
+    return s->reader;
+}
+
+static void reader_done(struct store *s, sqlite3 *db)
+{
+    if (db)
+        pthread_mutex_unlock(&s->readmu);
 }
 
 long store_list_incidents(struct store *s, const struct store_incident_filter *f,
                           struct buf *out)
 {
-    sqlite3 *db = open_reader(s);
+    sqlite3 *db = reader(s);
     sqlite3_stmt *st = NULL;
     long count = 0;
     if (!db || sqlite3_prepare_v2(db,
@@ -970,13 +987,13 @@ long store_list_incidents(struct store *s, const struct store_incident_filter *f
         count = -1;
 out:
     sqlite3_finalize(st);
-    sqlite3_close(db);
+    reader_done(s, db);
     return count;
 }
 
 int store_get_incident(struct store *s, const char *id, struct buf *out)
 {
-    sqlite3 *db = open_reader(s);
+    sqlite3 *db = reader(s);
     sqlite3_stmt *st = NULL;
     int found = -1;
     if (!db || sqlite3_prepare_v2(db, "SELECT json FROM incidents WHERE id = ?", -1, &st,
@@ -1012,6 +1029,6 @@ int store_get_incident(struct store *s, const char *id, struct buf *out)
     found = rc == SQLITE_DONE ? 1 : -1;
 out:
     sqlite3_finalize(st);
-    sqlite3_close(db);
+    reader_done(s, db);
     return found;
 }
