@@ -293,6 +293,20 @@ static void a_clear_outage_opens_fast_with_its_countries_and_resolves_once(void 
     gsl_rng_free(r);
 }
 
+/* Run the stream over [from, to) and assert that nothing opens (printing
+ * what did, if anything), then free the stream. */
+static void assert_nothing_opens(struct stream *s, int64_t from, int64_t to, const char *what)
+{
+    finish(s);
+    struct det *d = run(s, from, to, &DEFAULTS);
+    print_message("%s: %zu reports, %zu incidents\n", what, s->n, count_of(d, -1));
+    if (count_of(d, -1))
+        print_incidents(d);
+    assert_int_equal(count_of(d, -1), 0);
+    det_free(d);
+    stream_free(s);
+}
+
 static void a_quiet_week_opens_nothing(void **state)
 {
     (void)state;
@@ -302,14 +316,9 @@ static void a_quiet_week_opens_nothing(void **state)
         gsl_rng_set(r, SEEDS[i]);
         struct stream s = {0};
         normal(&s, r, 2, CODES, 3, 1.5 + (double)i, T0, T0 + 7 * DAY);
-        finish(&s);
-        struct det *d = run(&s, T0, T0 + 7 * DAY, &DEFAULTS);
-        print_message("seed %lu: %zu reports, %zu incidents\n", SEEDS[i], s.n, count_of(d, -1));
-        if (count_of(d, -1))
-            print_incidents(d);
-        assert_int_equal(count_of(d, -1), 0);
-        det_free(d);
-        stream_free(&s);
+        char what[32];
+        snprintf(what, sizeof(what), "seed %lu", SEEDS[i]);
+        assert_nothing_opens(&s, T0, T0 + 7 * DAY, what);
         gsl_rng_free(r);
     }
 }
@@ -326,15 +335,9 @@ static void a_brigade_opens_nothing(void **state)
             struct stream s = {0};
             normal(&s, r, 2, CODES, 3, 2.0, T0, T0 + 3 * DAY + 20 * HOUR);
             brigade(&s, r, 0, WHERE[w], CLIENTS[i], T0 + 3 * DAY + 15 * HOUR, 20, 1000);
-            finish(&s);
-            struct det *d = run(&s, T0, T0 + 3 * DAY + 20 * HOUR, &DEFAULTS);
-            print_message("%d clients in %s: %zu incidents\n", CLIENTS[i], WHERE[w],
-                          count_of(d, -1));
-            if (count_of(d, -1))
-                print_incidents(d);
-            assert_int_equal(count_of(d, -1), 0);
-            det_free(d);
-            stream_free(&s);
+            char what[32];
+            snprintf(what, sizeof(what), "%d clients in %s", CLIENTS[i], WHERE[w]);
+            assert_nothing_opens(&s, T0, T0 + 3 * DAY + 20 * HOUR, what);
             gsl_rng_free(r);
         }
     }
