@@ -65,11 +65,15 @@ static void usage(FILE *out)
             "  --min-ratio R      observed / expected needed (default %g)\n"
             "  --calm-minutes N   calm minutes before resolving (default %d)\n"
             "  --tick S           seconds between scorings within a minute (default %d)\n"
+            "  --cascade-bonus X  score forgiven while another service's incident is\n"
+            "                     minutes old (default %g), ...\n"
+            "  --sibling-bonus X  ... or one of the same owner's (default %g),\n"
+            "  --cascade-min-clients N  with this many clients (default %g)\n"
             "  --explain SERVICE  print SERVICE's counts, expectation and best score\n"
             "                     at every tick to stderr\n"
             "FILE may be - for standard input.\n",
             d.open_score, d.country_extra, d.min_clients, d.min_ratio, d.calm_minutes,
-            d.tick_seconds);
+            d.tick_seconds, d.cascade_bonus, d.sibling_bonus, d.cascade_min_clients);
 }
 
 /* The numeric options: each sets a real or a whole number (truncated). */
@@ -115,6 +119,9 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"--min-ratio", 1, 1000, &o->det.min_ratio, NULL},
         {"--calm-minutes", 1, 1440, NULL, &o->det.calm_minutes},
         {"--tick", 1, 60, NULL, &o->det.tick_seconds},
+        {"--cascade-bonus", 0, 300, &o->det.cascade_bonus, NULL},
+        {"--sibling-bonus", 0, 300, &o->det.sibling_bonus, NULL},
+        {"--cascade-min-clients", 0, 1e6, &o->det.cascade_min_clients, NULL},
     };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
