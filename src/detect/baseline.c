@@ -17,6 +17,9 @@
 #define HOUR_MEMORY 168.0      /* the hourly scatter over a week */
 #define STEP_PRIOR 0.15        /* prior 1/k at one step, worth ... */
 #define STEP_PRIOR_WEIGHT 20.0 /* ... this much squared expectation */
+#define BLOCK_MINUTES 5        /* the middle scale of the scatter */
+#define BLOCK_PRIOR 0.1
+#define BLOCK_PRIOR_WEIGHT 50.0
 #define HOUR_PRIOR 0.05
 #define HOUR_PRIOR_WEIGHT 400.0
 #define INV_MIN 0.005
@@ -123,17 +126,29 @@ static double shrunk(double num, double den, double prior, double weight)
     return v < INV_MIN ? INV_MIN : v > INV_MAX ? INV_MAX : v;
 }
 
+/* From inv_a at a minutes to inv_b at b minutes, on log scales. */
+static double log_interpolate(double inv_a, double a, double inv_b, double b, double minutes)
+{
+    return inv_a * pow(inv_b / inv_a, log(minutes / a) / log(b / a));
+}
+
 double base_inv_size(const struct base *b, int64_t t, double minutes)
 {
     double at_step = shrunk(b->step_num, b->step_den, STEP_PRIOR, STEP_PRIOR_WEIGHT);
     double at_hour = shrunk(b->hour_num, b->hour_den, HOUR_PRIOR, HOUR_PRIOR_WEIGHT);
     double step = b->step, inv;
-    if (minutes <= step)
+    if (minutes <= step) {
         inv = at_step;
-    else if (minutes >= 60 || step >= 60)
+    } else if (minutes >= 60 || step >= 60) {
         inv = at_hour;
-    else
-        inv = at_step * pow(at_hour / at_step, log(minutes / step) / log(60 / step));
+    } else if (step >= BLOCK_MINUTES) {
+        inv = log_interpolate(at_step, step, at_hour, 60, minutes);
+    } else {
+        double at_block = shrunk(b->block_num, b->block_den, BLOCK_PRIOR, BLOCK_PRIOR_WEIGHT);
+        inv = minutes <= BLOCK_MINUTES
+                  ? log_interpolate(at_step, step, at_block, BLOCK_MINUTES, minutes)
+                  : log_interpolate(at_block, BLOCK_MINUTES, at_hour, 60, minutes);
+    }
     int seen;
     profile_rate(b, (double)t, &seen);
     return inv + (seen ? FEW_SEEN_EXTRA / seen : UNSEEN_EXTRA);
@@ -180,6 +195,29 @@ static void finish_hour(struct base *b)
     b->hour_sum = b->hour_expected = b->hour_profile = b->hour_minutes = 0;
 }
 
+/* Sum whole blocks of BLOCK_MINUTES; each finished one that had no
+ * anomalous step and no gap updates the block scatter. */
+static void observe_block(struct base *b, int64_t t, double y, double mu, double minutes,
+                          int anomalous)
+{
+    int64_t block = floor_div(t, BLOCK_MINUTES * 60);
+    if (block != b->block) {
+        if (b->block_minutes >= BLOCK_MINUTES && !b->block_tainted) {
+            double sum = b->block_sum, m = b->block_expected;
+            double d = 1.0 - BLOCK_MINUTES / STEP_MEMORY_MIN;
+            b->block_num = (float)(d * b->block_num + (sum - m) * (sum - m) - sum);
+            b->block_den = (float)(d * b->block_den + m * m);
+        }
+        b->block = block;
+        b->block_sum = b->block_expected = b->block_minutes = 0;
+        b->block_tainted = 0;
+    }
+    b->block_sum += (float)y;
+    b->block_expected += (float)mu;
+    b->block_minutes += (float)minutes;
+    b->block_tainted |= anomalous;
+}
+
 void base_observe(struct base *b, int64_t t, double count, double minutes, int anomalous)
 {
     if (minutes <= 0 || !(count >= 0))
@@ -209,6 +247,7 @@ void base_observe(struct base *b, int64_t t, double count, double minutes, int a
             b->step_num = (float)(d * b->step_num + (y - mu) * (y - mu) - y);
             b->step_den = (float)(d * b->step_den + mu * mu);
         }
+        observe_block(b, t, y, mu, minutes, anomalous);
     } else if (anomalous && b->hours_seen) {
         y = mu;
     }

@@ -24,11 +24,12 @@
  * Scatter: counts vary more than Poisson (bursty minutes, drifting level,
  * an imperfect profile). The variance of a window of w minutes is modelled
  * as m + m^2 / k (negative binomial, m its expected count); 1/k is estimated
- * from the residuals at one step and at one hour (the scatter of a long
- * window is smaller, relative to its mean, than a single minute's), shrunk
- * towards a prior while little data exists, interpolated between the two on
- * a log scale, and raised while the profile slot behind the expectation has
- * been seen only a few times.
+ * from the residuals at one step, at five minutes and at one hour (the
+ * scatter of a long window is smaller, relative to its mean, than a single
+ * minute's, but bursts last a few minutes: a window inside one is no calmer
+ * than a minute), shrunk towards a prior while little data exists,
+ * interpolated between the scales on a log scale, and raised while the
+ * profile slot behind the expectation has been seen only a few times.
  *
  * Memory: about one kilobyte per series, fixed; nothing is allocated. The
  * clock is never read: times are passed in (Unix seconds). */
@@ -49,6 +50,7 @@ struct base {
     float mean;                        /* mean of the hour-of-day profile */
     float ratio;                       /* recent observed / profile */
     float step_num, step_den;          /* 1/k estimator at one step */
+    float block_num, block_den;        /* 1/k estimator at five minutes */
     float hour_num, hour_den;          /* 1/k estimator at one hour */
     int64_t hour;                      /* hour being summed (t / 3600) */
     float hour_sum;                    /* counts learned in it */
@@ -56,6 +58,9 @@ struct base {
     float hour_profile;                /* the same without the level ratio */
     float hour_minutes;                /* minutes observed in it */
     float step;                        /* minutes per observation */
+    int64_t block;                     /* five-minute block being summed */
+    float block_sum, block_expected, block_minutes;
+    int block_tainted;                 /* it had an anomalous step */
     uint32_t hours_seen;               /* hours learned in all */
 };
 

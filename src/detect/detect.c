@@ -113,15 +113,15 @@ static int64_t floor_to(int64_t t, int64_t step)
 void det_config_default(struct det_config *cfg)
 {
     cfg->tick_seconds = 10;
-    cfg->open_score = 9.0;
-    cfg->country_extra = 2.0;
+    cfg->open_score = 8.0;
+    cfg->country_extra = 3.0;
     cfg->min_clients = 8.0;
     cfg->min_ratio = 3.0;
     cfg->calm_minutes = 15;
     cfg->group_minutes = 5;
     cfg->group_jaccard = 0.3;
-    cfg->cascade_bonus = 4.0;
-    cfg->sibling_bonus = 6.0;
+    cfg->cascade_bonus = 3.0;
+    cfg->sibling_bonus = 5.0;
     cfg->cascade_min_clients = 5.0;
 }
 

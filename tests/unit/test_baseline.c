@@ -1,6 +1,7 @@
 /* test_baseline.c - unit tests for src/detect/baseline.c on synthetic
  * minute counts: a cold start, a daily profile learned, an outage that does
- * not poison the expectation, a slow growth followed, and a sane scatter.
+ * not poison the expectation, a slow growth followed, and a sane scatter
+ * that knows bursts last minutes.
  * Counts are the exact expected rate (no noise) unless a test adds some
  * from a fixed-seed generator, so the assertions are deterministic.
  *
@@ -176,6 +177,28 @@ static void test_scatter_is_finite_and_bounded(void **state)
     assert_true(base_inv_size(&b, START + 14 * DAY, 1) < 0.2);
 }
 
+/* Bursts that last five minutes: each five-minute block of the day's rate
+ * is halved or raised by half, alike for its minutes. */
+static double bursty(int64_t t)
+{
+    uint64_t block = (uint64_t)(t / 300) * UINT64_C(0x9E3779B97F4A7C15);
+    return daily(t) * ((block >> 40) & 1 ? 1.5 : 0.5);
+}
+
+static void test_a_window_inside_a_burst_is_as_scattered_as_a_minute(void **state)
+{
+    (void)state;
+    struct base b;
+    base_init(&b);
+    feed(&b, START, START + 14 * DAY, bursty, 1);
+    int64_t now = START + 14 * DAY;
+    double minute = base_inv_size(&b, now, 1), three = base_inv_size(&b, now, 3);
+    double hour = base_inv_size(&b, now, 60);
+    assert_true(minute > 0.15);       /* the bursts' 1/k is 0.25 */
+    assert_true(three > 0.8 * minute); /* three minutes of one burst */
+    assert_true(hour < 0.5 * minute);  /* twelve bursts average out */
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -185,6 +208,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_an_unflagged_outage_is_clipped_and_forgotten),
         cmocka_unit_test(test_a_slow_growth_is_followed),
         cmocka_unit_test(test_scatter_is_finite_and_bounded),
+        cmocka_unit_test(test_a_window_inside_a_burst_is_as_scattered_as_a_minute),
     };
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);
