@@ -33,6 +33,7 @@
 #define WRITER_BATCH 256 /* reports from which a request goes to the writer thread */
 #define MAX_FUTURE_SKEW (24 * 3600) /* trusted ts may lead the clock this much */
 #define VOTER_SEED_ADDR 0x61646472ULL
+#define NETWORK_SEED 0x6e6574ULL     /* "net" */
 
 /* One request's reports on their way to disk. */
 struct intake {
@@ -147,18 +148,22 @@ static void on_stored(void *arg, int status)
 /* Where the request comes from, for rate limits, votes and GeoIP. */
 struct origin {
     struct geo_addr addr;
-    uint64_t addr_key;
+    struct guard_origin keys; /* hashes of the address and its network */
     char country[3];  /* GeoIP's answer, looked up when a report lacks one */
     int trusted;
     int64_t now;
 };
 
-static uint64_t address_key(const struct geo_addr *a)
+/* An IPv6 host owns its whole /64: it is limited as one address. Its
+ * network is the /48; an IPv4 address's the /24. */
+static struct guard_origin origin_keys(const struct geo_addr *a)
 {
     static const unsigned char v4_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    /* An IPv6 host owns its whole /64: limit it as one address. */
-    size_t len = memcmp(a->b, v4_prefix, sizeof(v4_prefix)) == 0 ? 16 : 8;
-    return XXH3_64bits_withSeed(a->b, len, VOTER_SEED_ADDR);
+    int v4 = memcmp(a->b, v4_prefix, sizeof(v4_prefix)) == 0;
+    return (struct guard_origin){
+        .address = XXH3_64bits_withSeed(a->b, v4 ? 16 : 8, VOTER_SEED_ADDR),
+        .network = XXH3_64bits_withSeed(a->b, v4 ? 15 : 6, NETWORK_SEED),
+    };
 }
 
 /* Validate one parsed report against the catalog and turn it into a row.
@@ -191,7 +196,7 @@ static int to_row(struct api *api, struct origin *o, const struct rep_report *r,
     row->received = o->now;
     row->ts = o->trusted && r->ts >= 0 ? r->ts : o->now;
     size_t clen = strlen(r->client);
-    row->voter = clen ? guard_client_voter(r->client, clen) : o->addr_key;
+    row->voter = clen ? guard_client_voter(r->client, clen) : o->keys.address;
     memcpy(row->client, r->client, clen + 1);
     row->counted = 0;
     return 0;
@@ -277,7 +282,7 @@ static int find_origin(struct api *api, struct http_request *req, struct origin 
                                 : NULL;
     o->addr = geo_client_addr(api->geo, &peer, forwarded);
     buf_free(&xff);
-    o->addr_key = address_key(&o->addr);
+    o->keys = origin_keys(&o->addr);
     o->country[0] = '\0';
     o->now = time_now();
     int auth = api__auth(api, req);
@@ -338,19 +343,28 @@ void api__reports(struct api *api, struct http_request *req)
         return;
     }
     if (!o.trusted) {
-        int wait = guard_take(api->guard, o.addr_key, (double)in->batch.count, time_mono_ns());
+        double cost = (double)in->batch.count;
+        int64_t now_ns = time_mono_ns();
+        int wait = guard_take(api->guard, o.keys.address, cost, now_ns);
+        const char *who = "this address";
+        if (wait == 0) {
+            wait = guard_take_network(api->guard, o.keys.network, cost, now_ns);
+            who = "this network";
+        }
         if (wait > 0) {
-            char retry[16];
+            char retry[16], detail[80];
             snprintf(retry, sizeof(retry), "%d", wait);
+            snprintf(detail, sizeof(detail), "too many reports from %s; retry later", who);
             http_set_header(req, "Retry-After", retry);
-            api__error(req, 429, "rate_limited", "too many reports from this address; retry later");
+            api__error(req, 429, "rate_limited", detail);
             intake_free(in);
             return;
         }
     }
     for (size_t i = 0; i < in->batch.count; i++) {
         struct store_report *r = &in->batch.rows[i];
-        r->counted = guard_vote(api->guard, r->voter, r->service, r->ts);
+        r->counted = guard_vote_from(api->guard, r->voter, o.trusted ? NULL : &o.keys,
+                                     r->service, r->ts);
     }
     in->batch.done = on_stored;
     in->batch.arg = in;

@@ -32,6 +32,10 @@ struct config {
     char trusted_proxies[1024];
     double rate_limit;         /* reports/s per address; 0 = off */
     double rate_burst;
+    double network_rate_limit;  /* reports/s per /24 or /48; 0 = off */
+    double network_rate_burst;
+    double address_votes;       /* counted votes per address, service and window */
+    double network_votes;       /* the same per /24 or /48 */
     int64_t rate_slots;
     int vote_window;           /* seconds */
     int64_t vote_slots;

@@ -1,8 +1,9 @@
-/* guard.c - rate limits and one vote per window (see guard.h).
+/* guard.c - rate limits, one vote per window and vote shares (see guard.h).
  *
- * Both tables are flat arrays sized once at guard_new(). The rate-limit
- * table is direct-mapped: slot = hash(addr_key), and a slot that holds
- * another key is recycled as a new, full bucket. The vote table is split
+ * The tables are flat arrays sized once at guard_new(). The rate-limit and
+ * share tables are direct-mapped: slot = hash(key), and a slot that holds
+ * another key is recycled as a new, full bucket. Rate buckets count time in
+ * monotonic nanoseconds, share buckets in event-time seconds. The vote table is split
  * into aligned runs of VOTE_RUN slots (128 bytes); a key probes only its own
  * run, so each run, and each bucket, is covered by exactly one of
  * GUARD_STRIPES mutexes (run or slot index modulo the stripe count).
@@ -36,11 +37,12 @@ union stripe {
 struct bucket {
     uint64_t key;
     double tokens;
-    int64_t last_ns;  /* time of the last refill */
+    int64_t last;     /* time of the last refill */
     int used;
 };
 
 #define VOTER_SEED_CLIENT 0x636c69656e74ULL /* "client" */
+#define SHARE_SEED 0x7368617265ULL          /* "share" */
 #define REPEATED 1u    /* lowest key bit: the vote has been repeated */
 
 struct vote {
@@ -49,9 +51,11 @@ struct vote {
 };
 
 struct guard {
-    double rate, burst;
+    double rate, burst, prefix_rate, prefix_burst;
+    double address_votes, prefix_votes;
     int64_t window;
-    struct bucket *buckets;
+    struct bucket *buckets; /* rate limits */
+    struct bucket *shares;  /* vote shares; slot i shares bucket i's lock */
     size_t bucket_mask;
     struct vote *votes;
     size_t run_mask;  /* number of vote runs - 1 */
@@ -72,10 +76,15 @@ struct guard *guard_new(const struct guard_config *cfg)
     struct guard *g = xcalloc(1, sizeof(*g));
     g->rate = cfg->rate > 0 ? cfg->rate : 0;
     g->burst = cfg->burst >= 1 ? cfg->burst : 1;
+    g->prefix_rate = cfg->prefix_rate > 0 ? cfg->prefix_rate : 0;
+    g->prefix_burst = cfg->prefix_burst >= 1 ? cfg->prefix_burst : 1;
     g->window = cfg->vote_window > 0 ? cfg->vote_window : 0;
+    g->address_votes = cfg->address_votes > 0 ? cfg->address_votes : 0;
+    g->prefix_votes = cfg->prefix_votes > 0 ? cfg->prefix_votes : 0;
 
     size_t nb = round_slots(cfg->bucket_slots), nv = round_slots(cfg->vote_slots);
     g->buckets = xcalloc(nb, sizeof(*g->buckets));
+    g->shares = xcalloc(nb, sizeof(*g->shares));
     g->bucket_mask = nb - 1;
     g->votes = xcalloc(nv, sizeof(*g->votes));
     g->run_mask = nv / VOTE_RUN - 1;
@@ -95,6 +104,7 @@ void guard_free(struct guard *g)
         pthread_mutex_destroy(&g->bucket_locks[i].lock);
     }
     free(g->votes);
+    free(g->shares);
     free(g->buckets);
     free(g);
 }
@@ -110,30 +120,45 @@ static int wait_seconds(double tokens, double rate)
     return s < INT_MAX ? (int)s : INT_MAX;
 }
 
-int guard_take(struct guard *g, uint64_t addr_key, double cost, int64_t now_ns)
+/* Take cost tokens from key's bucket in table (refilled at rate per second
+ * up to burst; now counts time in units of tick seconds). 0, or the whole
+ * seconds to wait. */
+static int take(struct guard *g, struct bucket *table, uint64_t key, double rate, double burst,
+                double cost, int64_t now, double tick)
 {
-    if (g->rate == 0 || !(cost > 0))
-        return 0;
-
-    size_t i = (size_t)XXH3_64bits(&addr_key, sizeof(addr_key)) & g->bucket_mask;
+    size_t i = (size_t)XXH3_64bits(&key, sizeof(key)) & g->bucket_mask;
     pthread_mutex_t *lock = &g->bucket_locks[i % GUARD_STRIPES].lock;
     int wait = 0;
 
     pthread_mutex_lock(lock);
-    struct bucket *b = &g->buckets[i];
-    if (!b->used || b->key != addr_key) {
-        *b = (struct bucket){.key = addr_key, .tokens = g->burst, .last_ns = now_ns, .used = 1};
-    } else if (now_ns > b->last_ns) {
-        double elapsed = (double)((uint64_t)now_ns - (uint64_t)b->last_ns) * 1e-9;
-        b->tokens = fmin(g->burst, b->tokens + elapsed * g->rate);
-        b->last_ns = now_ns;
+    struct bucket *b = &table[i];
+    if (!b->used || b->key != key) {
+        *b = (struct bucket){.key = key, .tokens = burst, .last = now, .used = 1};
+    } else if (now > b->last) {
+        double elapsed = (double)((uint64_t)now - (uint64_t)b->last) * tick;
+        b->tokens = fmin(burst, b->tokens + elapsed * rate);
+        b->last = now;
     }
     if (cost <= b->tokens + TOKEN_SLACK)
         b->tokens = fmax(0, b->tokens - cost);
     else
-        wait = wait_seconds(fmin(cost, g->burst) - b->tokens, g->rate);
+        wait = wait_seconds(fmin(cost, burst) - b->tokens, rate);
     pthread_mutex_unlock(lock);
     return wait;
+}
+
+int guard_take(struct guard *g, uint64_t addr_key, double cost, int64_t now_ns)
+{
+    if (g->rate == 0 || !(cost > 0))
+        return 0;
+    return take(g, g->buckets, addr_key, g->rate, g->burst, cost, now_ns, 1e-9);
+}
+
+int guard_take_network(struct guard *g, uint64_t network_key, double cost, int64_t now_ns)
+{
+    if (g->prefix_rate == 0 || !(cost > 0))
+        return 0;
+    return take(g, g->buckets, network_key, g->prefix_rate, g->prefix_burst, cost, now_ns, 1e-9);
 }
 
 /* ---------------------------------------------------------------- votes -- */
@@ -245,4 +270,31 @@ void guard_seed_vote(struct guard *g, uint64_t voter, int service, int64_t ts)
     else if (ts > v->last_ts)
         v->last_ts = ts;
     pthread_mutex_unlock(lock);
+}
+
+/* One vote from origin_key's share for service at event time ts: 1 if
+ * there was one left. */
+static int take_share(struct guard *g, uint64_t origin_key, double share, int service, int64_t ts)
+{
+    if (share == 0)
+        return 1;
+    uint64_t key = XXH3_64bits_withSeed(&origin_key, sizeof(origin_key),
+                                        SHARE_SEED ^ (uint64_t)(int64_t)service);
+    return take(g, g->shares, key, share / (double)g->window, share, 1, ts, 1.0) == 0;
+}
+
+enum guard_vote_result guard_vote_from(struct guard *g, uint64_t voter,
+                                       const struct guard_origin *origin, int service,
+                                       int64_t ts)
+{
+    enum guard_vote_result result = guard_vote(g, voter, service, ts);
+    if (result != GUARD_COUNTED || !origin || g->window == 0)
+        return result;
+    /* An address that got its vote but whose network is out of shares has
+     * spent it: errs towards not counting. */
+    if (take_share(g, origin->address, g->address_votes, service, ts) &&
+        take_share(g, origin->network, g->prefix_votes, service, ts))
+        return GUARD_COUNTED;
+    guard_unvote(g, voter, service, ts);
+    return GUARD_REPEAT;
 }

@@ -1,11 +1,14 @@
 /* guard.h - the first line of defence between a parsed report and the
- * store: rate limits per address and one vote per client and service.
+ * store: rate limits per address and per network, one vote per client and
+ * service, and a bounded share of the votes for any one address or network.
  *
  * Rate limit: a token bucket per client address (refill `rate` tokens per
- * second up to `burst`); a request costs one token per report. Buckets live
- * in a fixed-size table (hashed by address), so memory does not grow with
- * the number of addresses; under a flood of distinct addresses old buckets
- * are recycled, which only ever errs towards letting a request through.
+ * second up to `burst`), and one per network (its /24 for IPv4, its /48 for
+ * IPv6) with `prefix_rate` and `prefix_burst`; a request costs one token per
+ * report from each. Buckets live in a fixed-size table (hashed by key), so
+ * memory does not grow with the number of addresses; under a flood of
+ * distinct addresses old buckets are recycled, which only ever errs towards
+ * letting a request through.
  *
  * Votes: a report counts only if its voter (the client id, or the address
  * when there is none) has not had a counted report for the same service in
@@ -13,6 +16,13 @@
  * but marked as not counted. The vote table is a fixed-size open-addressing
  * table of (voter hash, service) -> last counted time; when a probe run is
  * full, the oldest entry in it is replaced.
+ *
+ * Shares: a client id costs nothing to invent, so one address rotating ids
+ * could vote as many people. Each (address, service) may therefore count at
+ * most `address_votes` votes per vote window, and each (network, service)
+ * `prefix_votes` (token buckets in event time, in a table like the rate
+ * limit's); a vote beyond its share is stored but not counted. Trusted
+ * sources (a replay, the admin token) have no address and no share.
  *
  * All functions are thread-safe (striped locks). Time is passed in. Memory
  * is fixed by the configuration at guard_new(); no call allocates. */
@@ -26,13 +36,24 @@ struct guard_config {
     double rate;          /* reports per second per address; 0 = no limit */
     double burst;         /* bucket size, reports (taken as at least 1) */
     size_t bucket_slots;  /* rate-limit table size (rounded up to a power of 2) */
+    double prefix_rate;   /* the same per /24 or /48; 0 = no limit */
+    double prefix_burst;
     int64_t vote_window;  /* seconds; 0 = every report counts */
     size_t vote_slots;    /* vote table size (rounded up to a power of 2) */
+    double address_votes; /* counted votes per address, service and window; 0 = any */
+    double prefix_votes;  /* the same per /24 or /48 */
+};
+
+/* Where an untrusted report came from: hashes of its address and its
+ * network (callers seed the two differently). */
+struct guard_origin {
+    uint64_t address, network;
 };
 
 struct guard;
 
-/* Build the tables: bucket_slots * 32 bytes and vote_slots * 16 bytes.
+/* Build the tables: bucket_slots * 32 bytes twice (rates, shares) and
+ * vote_slots * 16 bytes.
  * Slot counts are rounded up to a power of 2 within [64, 2^30]. Never
  * returns NULL (allocation aborts on OOM). Free with guard_free(). */
 struct guard *guard_new(const struct guard_config *cfg);
@@ -47,6 +68,10 @@ void guard_free(struct guard *g);
  * whole bucket. A cost <= 0 and a rate of 0 are always allowed. now_ns that
  * goes backwards (callers racing on the clock) refills nothing. */
 int guard_take(struct guard *g, uint64_t addr_key, double cost, int64_t now_ns);
+/* The same for a network's bucket (prefix_rate, prefix_burst). A caller
+ * takes from the address first: tokens an address spent on a request its
+ * network then refused are not given back. */
+int guard_take_network(struct guard *g, uint64_t network_key, double cost, int64_t now_ns);
 
 /* Record a vote of voter (a 64-bit hash) for service at event time ts
  * (Unix seconds). Returns GUARD_COUNTED if it counts, GUARD_FIRST_REPEAT
@@ -75,6 +100,13 @@ enum guard_vote_result {
     GUARD_FIRST_REPEAT = 2, /* the first repeat of a counted vote */
 };
 enum guard_vote_result guard_vote(struct guard *g, uint64_t voter, int service, int64_t ts);
+/* guard_vote for a report from `origin` (NULL: a trusted source, as
+ * guard_vote): a vote that would count but exceeds its address's or its
+ * network's share is taken back and returns GUARD_REPEAT, so the client's
+ * next report is judged afresh. */
+enum guard_vote_result guard_vote_from(struct guard *g, uint64_t voter,
+                                       const struct guard_origin *origin, int service,
+                                       int64_t ts);
 
 /* Take back a counted vote (voter, service, ts) whose report was not
  * stored after all (queue full, commit failed), so the client's retry counts.

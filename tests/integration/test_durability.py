@@ -152,7 +152,8 @@ class OverloadTest(unittest.TestCase):
     def test_a_full_write_queue_answers_503_and_loses_nothing_it_acknowledged(self):
         data = tempfile.mkdtemp(prefix="dw-busy-")
         try:
-            with Server("--queue_max", "5", "--rate_limit", "0", data_dir=data) as srv:
+            with Server("--queue_max", "5", "--rate_limit", "0", "--network_rate_limit", "0",
+                   "--address_votes", "0", "--network_votes", "0", data_dir=data) as srv:
                 self.assertEqual(srv.post_json(report(client="warm")).status, 202)
                 # Another process takes the database's write lock: commits stall.
                 db = sqlite3.connect(os.path.join(data, "downwatch.db"), timeout=1)
@@ -203,7 +204,8 @@ class DiskFullTest(unittest.TestCase):
             with open(filler, "wb") as f:
                 f.write(b"\0" * (1536 * 1024))
             data = os.path.join(mnt, "data")
-            with Server("--rate_limit", "0", data_dir=data) as srv:
+            with Server("--rate_limit", "0", "--network_rate_limit", "0",
+                   "--address_votes", "0", "--network_votes", "0", data_dir=data) as srv:
                 acked, refused, n = set(), None, 0
                 while refused is None and n < 400:
                     ids = ["f%06d-%03d" % (n, i) for i in range(500)]

@@ -1,5 +1,6 @@
-"""Guard and origin over real HTTP: rate limits, repeat votes, trusted ts,
-GeoIP country fallback and trusted proxies."""
+"""Guard and origin over real HTTP: rate limits, repeat votes, vote shares
+per address and network, trusted ts, GeoIP country fallback and trusted
+proxies."""
 import json
 import unittest
 
@@ -122,6 +123,59 @@ class CountryTest(unittest.TestCase):
                            b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
             answer = json.loads(data.split(b"\r\n\r\n", 1)[1])
             self.assertEqual(answer["report"]["country"], "GB")
+
+
+class ShareTest(unittest.TestCase):
+    """Invented client ids do not multiply an address's or a network's
+    weight: what the public counts show stays at the share."""
+
+    def post_from(self, srv, address, client, service="telegram"):
+        r = srv.post_json({"service": service, "problem": "login", "client": client},
+                          headers={"X-Forwarded-For": address})
+        self.assertEqual(r.status, 202, r)
+        return r.json()["report"]["counted"]
+
+    def public_clients(self, srv, service):
+        r = srv.get("/api/v1/services/%s/series?step=1h" % service)
+        self.assertEqual(r.status, 200, r)
+        return sum(p["clients"] for p in r.json()["points"])
+
+    def test_rotating_client_ids_from_one_address_count_four(self):
+        with Server("--trusted_proxies", "127.0.0.1") as srv:
+            counted = [self.post_from(srv, "81.2.69.160", "rot%04d" % i) for i in range(50)]
+            self.assertEqual(sum(counted), 4)
+            self.assertEqual(self.public_clients(srv, "telegram"), 4)
+            # Another service, and another address, have their own shares.
+            self.assertTrue(self.post_from(srv, "81.2.69.160", "rot0100", "signal"))
+            self.assertTrue(self.post_from(srv, "8.8.8.8", "rot0101"))
+
+    def test_one_network_counts_its_share_whatever_its_addresses(self):
+        with Server("--trusted_proxies", "127.0.0.1", "--network_votes", "10") as srv:
+            counted = [self.post_from(srv, "81.2.69.%d" % (10 + i), "net%04d" % i)
+                       for i in range(20)]
+            self.assertEqual(sum(counted), 10)
+            self.assertTrue(self.post_from(srv, "81.2.70.1", "net0100"))
+            self.assertEqual(self.public_clients(srv, "telegram"), 11)
+
+    def test_a_network_over_its_rate_gets_429(self):
+        with Server("--trusted_proxies", "127.0.0.1", "--network_rate_limit", "0.5",
+                    "--network_rate_burst", "6") as srv:
+            codes = []
+            for i in range(8):
+                r = srv.post_json({"service": "telegram", "problem": "login", "client": "r%d" % i},
+                                  headers={"X-Forwarded-For": "81.2.69.%d" % (10 + i)})
+                codes.append(r.status)
+            self.assertEqual(codes[:6], [202] * 6)
+            self.assertEqual(codes[6], 429)
+            self.assertIn("network", r.json()["detail"])
+            self.assertGreaterEqual(int(r.header("Retry-After")), 1)
+
+    def test_a_replay_with_the_token_has_no_share(self):
+        with Server() as srv:
+            lines = [report(client="tok%03d" % i, ts="2024-04-03T16:31:%02dZ" % i)
+                     for i in range(40)]
+            r = srv.post_ndjson(lines, token=TOKEN)
+            self.assertEqual(r.json()["counted"], 40, r)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 /* test_guard.c - unit tests of src/guard: token buckets with explicit
  * monotonic time, one vote per (voter, service) and window of event time,
- * seeding, bounded tables under pressure, and a multi-threaded hammer test
+ * seeding, vote shares per address and network, bounded tables under
+ * pressure, and a multi-threaded hammer test
  * (build it once with -fsanitize=thread to look for data races). Run one
  * test by name: test_guard refills_over_time (a glob pattern also works). */
 #include "guard/guard.h"
@@ -343,6 +344,78 @@ static void concurrent_callers_count_each_vote_exactly_once(void **state)
     guard_free(g);
 }
 
+/* --------------------------------------------------------- vote shares -- */
+
+static struct guard *new_share_guard(double address_votes, double prefix_votes)
+{
+    struct guard_config cfg = {
+        .rate = 0, .burst = 1, .bucket_slots = 1024, .vote_window = 600, .vote_slots = 4096,
+        .address_votes = address_votes, .prefix_votes = prefix_votes,
+    };
+    return guard_new(&cfg);
+}
+
+static void rotating_client_ids_from_one_address_count_its_share_only(void **state)
+{
+    (void)state;
+    struct guard *g = new_share_guard(4, 64);
+    struct guard_origin one = {.address = 11, .network = 12};
+    int counted = 0;
+    for (uint64_t id = 1; id <= 50; id++)
+        counted += guard_vote_from(g, id, &one, 3, T0 + (int64_t)id) == GUARD_COUNTED;
+    assert_int_equal(counted, 4);
+    /* Its share comes back over a window, for that service only ... */
+    assert_int_equal(guard_vote_from(g, 100, &one, 3, T0 + 60), GUARD_REPEAT);
+    assert_int_equal(guard_vote_from(g, 101, &one, 4, T0 + 60), GUARD_COUNTED);
+    assert_int_equal(guard_vote_from(g, 102, &one, 3, T0 + 50 + 150), GUARD_COUNTED);
+    /* ... and a trusted source has none. */
+    for (uint64_t id = 200; id < 250; id++)
+        assert_int_equal(guard_vote_from(g, id, NULL, 3, T0 + 300), GUARD_COUNTED);
+    guard_free(g);
+}
+
+static void a_vote_over_its_share_is_taken_back_not_held_against_the_client(void **state)
+{
+    (void)state;
+    struct guard *g = new_share_guard(1, 64);
+    struct guard_origin one = {.address = 21, .network = 22};
+    assert_int_equal(guard_vote_from(g, 1, &one, 3, T0), GUARD_COUNTED);
+    assert_int_equal(guard_vote_from(g, 2, &one, 3, T0 + 1), GUARD_REPEAT);
+    /* Client 2 never had a vote: once the share is back, it counts, and it
+     * is not a repeat of a vote that never counted. */
+    assert_int_equal(guard_vote_from(g, 2, &one, 3, T0 + 601), GUARD_COUNTED);
+    guard_free(g);
+}
+
+static void many_addresses_of_one_network_share_its_votes(void **state)
+{
+    (void)state;
+    struct guard *g = new_share_guard(4, 10);
+    int counted = 0;
+    for (uint64_t a = 1; a <= 30; a++) {
+        struct guard_origin o = {.address = 1000 + a, .network = 7};
+        counted += guard_vote_from(g, a, &o, 3, T0) == GUARD_COUNTED;
+    }
+    assert_int_equal(counted, 10);
+    struct guard_origin elsewhere = {.address = 5000, .network = 8};
+    assert_int_equal(guard_vote_from(g, 99, &elsewhere, 3, T0), GUARD_COUNTED);
+    guard_free(g);
+}
+
+static void a_network_has_its_own_rate_limit(void **state)
+{
+    (void)state;
+    struct guard_config cfg = {.rate = 100, .burst = 100, .prefix_rate = 1, .prefix_burst = 10,
+                               .bucket_slots = 1024, .vote_window = 600, .vote_slots = 1024};
+    struct guard *g = guard_new(&cfg);
+    assert_int_equal(guard_take(g, 1, 8, 0), 0);
+    assert_int_equal(guard_take_network(g, 9, 8, 0), 0);
+    assert_int_equal(guard_take(g, 2, 8, 0), 0);          /* another address ... */
+    assert_int_equal(guard_take_network(g, 9, 8, 0), 6); /* ... of the same network */
+    assert_int_equal(guard_take_network(g, 10, 8, 0), 0);
+    guard_free(g);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -370,6 +443,10 @@ int main(int argc, char **argv)
         cmocka_unit_test(seeding_keeps_the_later_time),
         cmocka_unit_test(a_full_vote_table_replaces_the_oldest_and_stays_bounded),
         cmocka_unit_test(concurrent_callers_count_each_vote_exactly_once),
+        cmocka_unit_test(rotating_client_ids_from_one_address_count_its_share_only),
+        cmocka_unit_test(a_vote_over_its_share_is_taken_back_not_held_against_the_client),
+        cmocka_unit_test(many_addresses_of_one_network_share_its_votes),
+        cmocka_unit_test(a_network_has_its_own_rate_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
