@@ -347,6 +347,29 @@ static int header_present(struct MHD_Connection *conn, const char *name)
     return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name) != NULL;
 }
 
+struct header_count {
+    const char *name;
+    int n;
+};
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    (void)kind;
+    (void)value;
+    struct header_count *c = cls;
+    c->n += strcasecmp(key, c->name) == 0;
+    return MHD_YES;
+}
+
+/* How many times a header field appears (MHD's lookup sees the first). */
+static int header_lines(struct MHD_Connection *conn, const char *name)
+{
+    struct header_count c = {name, 0};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, &c);
+    return c.n;
+}
+
 /* First call for a request: decide from the headers alone whether to read
  * the body at all. Returns 0 to go on, or the MHD result of an error sent. */
 static int check_headers(struct http_server *srv, struct MHD_Connection *conn,
@@ -361,6 +384,14 @@ static int check_headers(struct http_server *srv, struct MHD_Connection *conn,
         header_present(conn, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
         *result = queue_error(conn, MHD_HTTP_BAD_REQUEST, "bad_request",
                               "Content-Length and Transfer-Encoding together are not accepted", 1);
+        return 1;
+    }
+    /* Two lengths frame the body two ways: the way request smuggling
+     * starts, whichever one a proxy in front believed. */
+    if (header_lines(conn, MHD_HTTP_HEADER_CONTENT_LENGTH) > 1 ||
+        header_lines(conn, MHD_HTTP_HEADER_TRANSFER_ENCODING) > 1) {
+        *result = queue_error(conn, MHD_HTTP_BAD_REQUEST, "bad_request",
+                              "Content-Length or Transfer-Encoding given more than once", 1);
         return 1;
     }
     const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
