@@ -1,5 +1,6 @@
 """Durability over real HTTP and real crashes: restart recovery, kill -9 at
-random moments, a full write queue, and refusals of unusable data dirs."""
+random moments (reports and incidents), a full write queue, a full disk,
+and refusals of unusable data dirs (read-only, corrupt, shared)."""
 import json
 import os
 import random
@@ -107,6 +108,61 @@ class KillTest(unittest.TestCase):
                 self.assertEqual(counted, rows, "counts rebuilt from disk disagree with the rows")
         finally:
             shutil.rmtree(data, ignore_errors=True)
+
+
+class IncidentKillTest(unittest.TestCase):
+    def test_incidents_survive_kill_9_neither_lost_nor_duplicated(self):
+        """An outage replayed in batches while the server is killed at random
+        moments: every incident it showed survives each crash, none is
+        stored twice, and the file stays sound."""
+        work = tempfile.mkdtemp(prefix="dw-kill-inc-")
+        data = os.path.join(work, "data")
+        try:
+            p = run(["simulate", "--scenario", "meta-2024-04-03", "--scale", "0.05",
+                     "--out", work])
+            self.assertEqual(p.returncode, 0, p.stderr)
+            with open(os.path.join(work, "meta-2024-04-03.ndjson")) as f:
+                lines = [l for l in f if l[7:23] < "2024-04-03T17:30"]
+            batches = [lines[i:i + 1000] for i in range(0, len(lines), 1000)]
+            rng = random.Random(11)
+            seen, sent, crashes = {}, 0, 0
+            while sent < len(batches):
+                srv = Server(data_dir=data).start()
+                for inc in srv.get("/api/v1/incidents?limit=1000").json()["incidents"]:
+                    seen.setdefault(inc["id"], inc["service"])
+                killer = threading.Timer(rng.uniform(0.05, 0.3), srv.kill)
+                killer.start()
+                try:
+                    while sent < len(batches):
+                        r = srv.post_ndjson([l.rstrip("\n") for l in batches[sent]],
+                                            token=TOKEN, timeout=60)
+                        self.assertEqual(r.status, 202, r)
+                        sent += 1  # acknowledged; an unacknowledged batch is sent again
+                        for inc in srv.get("/api/v1/incidents?limit=1000").json()["incidents"]:
+                            seen.setdefault(inc["id"], inc["service"])
+                except OSError:
+                    crashes += 1  # killed mid-request
+                killer.cancel()
+                srv.kill()
+            with Server(data_dir=data) as srv:
+                after = srv.get("/api/v1/incidents?limit=1000").json()["incidents"]
+            self.assertGreaterEqual(crashes, 3, "too few crashes to mean anything")
+            self.assertTrue(seen, "no incident was shown before the last crash")
+            ids = [inc["id"] for inc in after]
+            self.assertEqual(len(ids), len(set(ids)), "an incident is stored twice")
+            self.assertEqual(set(seen) - set(ids), set(), "incidents lost to a crash")
+            self.assertIn("whatsapp", {inc["service"] for inc in after})
+            by_service = {}
+            for inc in after:
+                by_service.setdefault(inc["service"], []).append(inc)
+            for service, incs in by_service.items():
+                open_ = [inc for inc in incs if inc["end"] is None]
+                self.assertLessEqual(len(open_), 1, "%s has two open incidents" % service)
+            db = sqlite3.connect(os.path.join(data, "downwatch.db"))
+            self.assertEqual(db.execute("PRAGMA integrity_check").fetchone()[0], "ok")
+            db.close()
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 class DrainTest(unittest.TestCase):
@@ -256,6 +312,25 @@ class DataDirTest(unittest.TestCase):
                 self.assertTrue(f.read().startswith(b"this is not a database"))
         finally:
             shutil.rmtree(data, ignore_errors=True)
+
+    def test_a_read_only_data_dir_is_a_clear_error(self):
+        mnt = tempfile.mkdtemp(prefix="dw-ro-")
+        if not mount_tmpfs(mnt, "8m"):
+            os.rmdir(mnt)
+            self.skipTest("cannot mount a tmpfs here")
+        try:
+            data = os.path.join(mnt, "data")
+            with Server(data_dir=data) as srv:
+                self.assertEqual(srv.post_json(report(client="ro")).status, 202)
+            subprocess.run(["mount", "-o", "remount,ro", mnt], check=True)
+            for where in [data, os.path.join(mnt, "new")]:
+                p = run(["serve", "--listen", "127.0.0.1:0", "--data_dir", where])
+                self.assertEqual(p.returncode, 1, p.stderr)
+                self.assertIn(where, p.stderr)
+                self.assertIn("Read-only file system", p.stderr)
+        finally:
+            subprocess.run(["umount", "-l", mnt], capture_output=True)
+            os.rmdir(mnt)
 
     def test_two_servers_cannot_share_a_data_dir(self):
         with Server() as srv:
