@@ -421,6 +421,16 @@ static int tokenize(const char *json, size_t len, jsmntok_t *tok, unsigned cap, 
     return -JSON_E_SYNTAX;
 }
 
+int json_next(const jsmntok_t *tok, int ntok, int i)
+{
+    int members = tok[i].type == JSMN_OBJECT ? 2 * tok[i].size
+                  : tok[i].type == JSMN_ARRAY ? tok[i].size
+                                              : 0;
+    for (i++; members-- > 0 && i < ntok;)
+        i = json_next(tok, ntok, i);
+    return i;
+}
+
 int json_parse(const char *json, size_t len, jsmntok_t *tok, unsigned cap, char *detail,
                size_t detsz)
 {

@@ -31,6 +31,10 @@ enum json_error {
 int json_parse(const char *json, size_t len, jsmntok_t *tok, unsigned cap, char *detail,
                size_t detsz);
 
+/* The index of the token after the value at tok[i] and everything inside
+ * it (tokens from json_parse, ntok of them). */
+int json_next(const jsmntok_t *tok, int ntok, int i);
+
 /* Offset of the first byte that does not start a well-formed UTF-8
  * sequence, or len if all of s[0..len) is valid. */
 size_t json_utf8_invalid_at(const char *s, size_t len);
