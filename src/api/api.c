@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/query.h"
 #include "core/timeutil.h"
 #include "http/server.h"
 #include "store/store.h"
@@ -87,31 +88,15 @@ int api__admin(const struct api *api, struct http_request *req)
     return tok && *tok && *api->admin_token && token_equal(tok, strlen(tok), api->admin_token);
 }
 
-int api__parse_flag(const char *s, int *out)
-{
-    if (strcmp(s, "true") == 0 || strcmp(s, "1") == 0)
-        *out = 1;
-    else if (strcmp(s, "false") == 0 || strcmp(s, "0") == 0)
-        *out = 0;
-    else
-        return -1;
-    return 0;
-}
-
 int api__parse_limit(struct http_request *req, int max, int *out)
 {
     const char *v = http_query(req, "limit");
-    if (!v)
-        return 0;
-    char *end;
-    long n = strtol(v, &end, 10);
-    if (*v == '\0' || *end || n < 1 || n > max) {
+    if (v && query_count(v, max, out) < 0) {
         char detail[80];
         snprintf(detail, sizeof(detail), "limit is a whole number from 1 to %d", max);
         api__error(req, 400, "invalid_limit", detail);
         return -1;
     }
-    *out = (int)n;
     return 0;
 }
 
@@ -138,20 +123,6 @@ static void index_page(struct http_request *req)
                  "\"incidents\":\"/api/v1/incidents\",\"groups\":\"/api/v1/groups\","
                  "\"health\":\"/api/v1/health\",\"openapi\":\"/api/v1/openapi.json\"}}");
     api__json(req, 200, &b);
-}
-
-/* A time as ISO 8601 or Unix seconds. */
-int api__parse_time(const char *s, int64_t *out)
-{
-    if (time_parse_iso(s, strlen(s), out) == 0)
-        return 0;
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (*s == '\0' || *end || errno || v < 0 || v > 253402300799LL)
-        return -1;
-    *out = v;
-    return 0;
 }
 
 /* The collections: a handler gets what follows the path ("" for the

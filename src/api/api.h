@@ -103,9 +103,6 @@ const char *api__printable(const char *s, size_t len, char *out, size_t outsz);
 /* 404 unknown_service for the len bytes of id. */
 void api__unknown_service(struct http_request *req, const char *id, size_t len);
 
-/* A time as ISO 8601 or Unix seconds (0..9999-12-31): 0, or -1. */
-int api__parse_time(const char *s, int64_t *out);
-
 /* Which token a request carries: 0 none, 1 replay/admin token valid,
  * -1 an Authorization header with a wrong token. Constant-time compare. */
 int api__auth(const struct api *api, struct http_request *req);
@@ -117,8 +114,5 @@ int api__admin(const struct api *api, struct http_request *req);
 /* The query's limit (1..max) into *out, left as it is when absent: 0, or
  * -1 after answering 400 invalid_limit. */
 int api__parse_limit(struct http_request *req, int max, int *out);
-
-/* A query flag: true/1 or false/0 into *out; -1 for anything else. */
-int api__parse_flag(const char *s, int *out);
 
 #endif

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/query.h"
 #include "core/timeutil.h"
 #include "http/server.h"
 #include "live/live.h"
@@ -128,11 +129,11 @@ static void list_groups(struct api *api, struct http_request *req)
     struct store_group_filter f = {.min_incidents = 2, .limit = GROUPS_DEFAULT};
     const char *v;
     int all = 0;
-    if ((v = http_query(req, "open")) && api__parse_flag(v, &f.open_only) < 0) {
+    if ((v = http_query(req, "open")) && query_flag(v, &f.open_only) < 0) {
         api__error(req, 400, "invalid_open", "open is true or false");
         return;
     }
-    if ((v = http_query(req, "all")) && api__parse_flag(v, &all) < 0) {
+    if ((v = http_query(req, "all")) && query_flag(v, &all) < 0) {
         api__error(req, 400, "invalid_all", "all is true or false");
         return;
     }

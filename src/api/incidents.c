@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/query.h"
 #include "catalog/catalog.h"
 #include "core/alloc.h"
 #include "core/buf.h"
@@ -39,11 +40,11 @@ static void list_incidents(struct api *api, struct http_request *req)
         f.service = v;
     }
     f.group = http_query(req, "group");
-    if ((v = http_query(req, "open")) && api__parse_flag(v, &f.open_only) < 0) {
+    if ((v = http_query(req, "open")) && query_flag(v, &f.open_only) < 0) {
         api__error(req, 400, "invalid_open", "open is true or false");
         return;
     }
-    if ((v = http_query(req, "since")) && api__parse_time(v, &f.since) < 0) {
+    if ((v = http_query(req, "since")) && query_time(v, &f.since) < 0) {
         api__error(req, 400, "invalid_since", "since is an ISO 8601 time or Unix seconds");
         return;
     }

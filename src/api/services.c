@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/query.h"
 #include "catalog/catalog.h"
 #include "core/alloc.h"
 #include "core/timeutil.h"
@@ -245,29 +246,6 @@ static void one_service(struct api *api, struct http_request *req, int index)
     api__json(req, 200, &b);
 }
 
-/* A step as seconds or with a unit: 60, 5m, 1h, 1d. */
-static int parse_step(const char *s, int *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (end == s || errno || v <= 0)
-        return -1;
-    long unit = 1;
-    if (*end == 'm')
-        unit = 60, end++;
-    else if (*end == 'h')
-        unit = 3600, end++;
-    else if (*end == 'd')
-        unit = 86400, end++;
-    else if (*end == 's')
-        end++;
-    if (*end || v > 30L * 86400 / unit)
-        return -1;
-    *out = (int)(v * unit);
-    return 0;
-}
-
 static void series_answer(struct api *api, struct http_request *req, int service)
 {
     int step = 60;
@@ -276,16 +254,16 @@ static void series_answer(struct api *api, struct http_request *req, int service
     int64_t from;
     const char *v;
     int country = SERIES_ALL_COUNTRIES;
-    if ((v = http_query(req, "step")) && (parse_step(v, &step) < 0 || step % 60)) {
+    if ((v = http_query(req, "step")) && (query_step(v, &step) < 0 || step % 60)) {
         api__error(req, 400, "invalid_step", "step must be a whole number of minutes: 60, 5m, 1h");
         return;
     }
-    if ((v = http_query(req, "to")) && api__parse_time(v, &to) < 0) {
+    if ((v = http_query(req, "to")) && query_time(v, &to) < 0) {
         api__error(req, 400, "invalid_time", "to must be an ISO 8601 time or Unix seconds");
         return;
     }
     from = to - DEFAULT_RANGE;
-    if ((v = http_query(req, "from")) && api__parse_time(v, &from) < 0) {
+    if ((v = http_query(req, "from")) && query_time(v, &from) < 0) {
         api__error(req, 400, "invalid_time", "from must be an ISO 8601 time or Unix seconds");
         return;
     }
