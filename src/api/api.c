@@ -29,6 +29,8 @@ void api__json(struct http_request *req, unsigned status, struct buf *body)
 
 void api__error(struct http_request *req, unsigned status, const char *error, const char *detail)
 {
+    if (status == 401) /* RFC 9110: a 401 names the scheme it wants */
+        http_set_header(req, "WWW-Authenticate", "Bearer realm=\"downwatch\"");
     struct buf b;
     buf_init(&b);
     buf_json_error_open(&b, error, detail);
