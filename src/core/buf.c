@@ -119,6 +119,14 @@ void buf_json_cstr(struct buf *b, const char *s)
     buf_json_str(b, s, strlen(s));
 }
 
+void buf_json_cstr_or_null(struct buf *b, const char *s)
+{
+    if (s)
+        buf_json_cstr(b, s);
+    else
+        buf_puts(b, "null");
+}
+
 void buf_json_key(struct buf *b, const char *key)
 {
     buf_json_cstr(b, key);

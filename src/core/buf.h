@@ -37,6 +37,8 @@ void buf_printf(struct buf *b, const char *fmt, ...)
  * buf_json_cstr the same for a C string. */
 void buf_json_str(struct buf *b, const char *s, size_t len);
 void buf_json_cstr(struct buf *b, const char *s);
+/* buf_json_cstr, or null when s is NULL. */
+void buf_json_cstr_or_null(struct buf *b, const char *s);
 /* Write `"key":` (key escaped). */
 void buf_json_key(struct buf *b, const char *key);
 /* Write the API's error object, {"error":"<code>","detail":"<sentence>"},

@@ -8,13 +8,15 @@
  * JSON grammar itself: every byte must be whitespace, the punctuation the
  * grammar expects at that point, or part of a token whose content is checked
  * (literals, numbers, string escapes). UTF-8 is checked over the whole input
- * first. Nothing is allocated; the input is bounded by its length, never by
- * a NUL. */
+ * first. Nothing is allocated but json_string_dup's copy; the input is
+ * bounded by its length, never by a NUL. */
 #define JSMN_STATIC
 #define JSMN_STRICT
 #include <jsmn.h>
 
 #include "core/json.h"
+
+#include "core/alloc.h"
 
 #include <limits.h>
 #include <stdint.h>
@@ -462,4 +464,48 @@ int json_parse(const char *json, size_t len, jsmntok_t *tok, unsigned cap, char 
         return -JSON_E_TOO_MANY;
     tok[0] = (jsmntok_t){.type = JSMN_PRIMITIVE, .start = (int)first, .end = (int)end};
     return 1;
+}
+
+int json_read_object(const char *json, size_t len, jsmntok_t *tok, unsigned cap,
+                     const char *const *names, int n, int *values, const char **code,
+                     char *detail, size_t detsz)
+{
+    int ntok = json_parse(json, len, tok, cap, detail, detsz);
+    *code = ntok == -JSON_E_UTF8 ? "invalid_utf8" : "invalid_json";
+    if (ntok == -JSON_E_TOO_MANY || (ntok > 0 && tok[0].type != JSMN_OBJECT)) {
+        *code = ntok > 0 ? "not_an_object" : "too_large";
+        snprintf(detail, detsz, ntok > 0 ? "the body must be one JSON object"
+                                         : "the body holds more values than it may");
+        return -1;
+    }
+    if (ntok < 0)
+        return -1;
+    for (int k = 0; k < n; k++)
+        values[k] = -1;
+    for (int m = 0, i = 1; m < tok[0].size; m++, i = json_next(tok, ntok, i + 1)) {
+        const char *key = json + tok[i].start;
+        size_t klen = (size_t)(tok[i].end - tok[i].start);
+        int k = 0;
+        while (k < n && !(strlen(names[k]) == klen && memcmp(names[k], key, klen) == 0))
+            k++;
+        char shown[64];
+        if (k == n || values[k] >= 0) {
+            *code = k == n ? "unknown_field" : "duplicate_field";
+            snprintf(detail, detsz, "%s field \"%s\"", k == n ? "unknown" : "duplicate",
+                     json_describe(shown, sizeof(shown), key, klen));
+            return -1;
+        }
+        values[k] = i + 1;
+    }
+    return ntok;
+}
+
+char *json_string_dup(const char *json, const jsmntok_t *t, size_t *len)
+{
+    size_t n = (size_t)(t->end - t->start);
+    char *out = xmalloc(n + 1);
+    int got = json_unescape(json + t->start, n, out, n); /* never longer */
+    out[got] = '\0';
+    *len = (size_t)got;
+    return out;
 }

@@ -1,5 +1,5 @@
 /* json.h - strict reading of JSON text, for the request bodies the API
- * takes (reports, official updates).
+ * takes (reports, official updates, subscriptions, silences).
  *
  * jsmn (Debian libjsmn-dev) tokenises; json_parse adds what a tokenizer
  * leaves out, so that only RFC 8259 JSON in valid UTF-8 gets through: the
@@ -7,7 +7,8 @@
  * characters in strings, no lone surrogates, nothing after the value). The
  * caller then walks the tokens (tok[0] is the value; an object's members
  * follow as key, value, key, value ... when every value is one token) and
- * reads strings with json_unescape. Nothing is allocated. */
+ * reads strings with json_unescape. json_read_object does the walk for a
+ * request body of known fields. Only json_string_dup allocates. */
 #ifndef DW_CORE_JSON_H
 #define DW_CORE_JSON_H
 
@@ -48,5 +49,20 @@ int json_unescape(const char *s, size_t n, char *out, size_t cap);
  * printable ASCII as is, quote and backslash escaped, every other character
  * as \uXXXX, cut with "..." to fit out (outsz >= 4). Returns out. */
 const char *json_describe(char *out, size_t outsz, const char *s, size_t n);
+
+/* Read a request body that must be one JSON object whose keys are among
+ * names[0..n), each at most once: tokenise it into tok[cap] and set
+ * values[k] to the index of the value token of names[k] (-1 when absent).
+ * Returns the number of tokens, or -1 with an error code ("invalid_utf8",
+ * "invalid_json", "not_an_object", "too_large", "unknown_field",
+ * "duplicate_field") and a sentence in detail. */
+int json_read_object(const char *json, size_t len, jsmntok_t *tok, unsigned cap,
+                     const char *const *names, int n, int *values, const char **code,
+                     char *detail, size_t detsz);
+
+/* The unescaped content of the string token t as a new NUL-terminated
+ * string (the caller frees it) and its length in *len (it may hold NUL
+ * bytes from \u0000, which callers that want text refuse). */
+char *json_string_dup(const char *json, const jsmntok_t *t, size_t *len);
 
 #endif
