@@ -34,7 +34,7 @@
 #include "core/log.h"
 #include "core/timeutil.h"
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 #define STORE_APPLICATION_ID 0x64776368 /* "dwch" in the file header */
 #define STORE_BUSY_TIMEOUT_MS 1000      /* waits inside SQLite while opening, and for scans */
 #define STORE_BUSY_PAUSE_NS 10000000L   /* between two retries of a busy transaction */
@@ -57,8 +57,8 @@ static const char schema_sql[] =
     "  hour INTEGER PRIMARY KEY,"
     "  first_id INTEGER NOT NULL);";
 
-/* Version 2 added the incidents, version 3 the official updates; an older
- * file gets what it lacks at open. */
+/* Version 2 added the incidents, version 3 the official updates, version 4
+ * the notifications; an older file gets what it lacks at open. */
 static const char upgrade_sql[] =
     "CREATE TABLE IF NOT EXISTS incidents("
     "  id TEXT PRIMARY KEY,"
@@ -82,7 +82,72 @@ static const char upgrade_sql[] =
     "  at INTEGER NOT NULL,"
     "  text TEXT NOT NULL,"
     "  status TEXT);"
-    "CREATE INDEX IF NOT EXISTS official_updates_by_incident ON official_updates(incident, id);";
+    "CREATE INDEX IF NOT EXISTS official_updates_by_incident ON official_updates(incident, id);"
+    /* Version 4: notifications (outbox.h, rules.h, history.h). */
+    "CREATE TABLE IF NOT EXISTS subscriptions("
+    "  id TEXT PRIMARY KEY,"
+    "  created INTEGER NOT NULL,"
+    "  spec TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS silences("
+    "  id INTEGER PRIMARY KEY,"
+    "  created INTEGER NOT NULL,"
+    "  cancelled INTEGER,"
+    "  expired INTEGER,"
+    "  spec TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS notices("
+    "  incident TEXT PRIMARY KEY,"
+    "  service TEXT NOT NULL,"
+    "  grp TEXT,"
+    "  seen INTEGER NOT NULL,"
+    "  opened INTEGER NOT NULL,"
+    "  resolved INTEGER NOT NULL,"
+    "  maintenance INTEGER NOT NULL,"
+    "  severity INTEGER NOT NULL,"
+    "  countries TEXT NOT NULL,"
+    "  sent_at INTEGER,"
+    "  sent_severity INTEGER NOT NULL,"
+    "  top_severity INTEGER NOT NULL,"
+    "  sent_countries TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS notify_marks("
+    "  name TEXT PRIMARY KEY,"
+    "  value INTEGER NOT NULL) WITHOUT ROWID;"
+    "INSERT OR IGNORE INTO notify_marks(name, value)"
+    "  SELECT 'official_update', coalesce(max(id), 0) FROM official_updates;"
+    "CREATE TABLE IF NOT EXISTS deliveries("
+    "  id INTEGER PRIMARY KEY,"
+    "  subscription TEXT NOT NULL,"
+    "  incident TEXT NOT NULL,"
+    "  event TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  state TEXT NOT NULL,"
+    "  body TEXT NOT NULL,"
+    "  created INTEGER NOT NULL,"
+    "  attempts INTEGER NOT NULL,"
+    "  next_at INTEGER NOT NULL,"
+    "  last_at INTEGER,"
+    "  last_status INTEGER,"
+    "  last_error TEXT,"
+    "  reason TEXT,"
+    "  UNIQUE(subscription, incident, event, seq));"
+    "CREATE INDEX IF NOT EXISTS deliveries_by_state ON deliveries(state, subscription, id);"
+    "CREATE TABLE IF NOT EXISTS events("
+    "  id INTEGER PRIMARY KEY,"
+    "  at INTEGER NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  incident TEXT,"
+    "  subscription TEXT,"
+    "  silence INTEGER,"
+    "  delivery INTEGER,"
+    "  detail TEXT NOT NULL);";
+
+/* A file older than version 4 has incidents from before notifications
+ * existed: they count as notified, so that the first start after the
+ * upgrade does not page for the whole history. */
+static const char upgrade_v4_sql[] =
+    "INSERT OR IGNORE INTO notices(incident, service, grp, seen, opened, resolved, maintenance,"
+    "  severity, countries, sent_at, sent_severity, top_severity, sent_countries)"
+    "  SELECT id, service, grp, updated, 1, end IS NOT NULL, 0, 0, '', updated, 0, 0, ''"
+    "  FROM incidents;";
 
 static const char insert_sql[] =
     "INSERT INTO reports(ts, received, service, country, problem, counted, voter, client)"
@@ -270,14 +335,15 @@ out:
 
 /* Refuse a file that is not an SQLite database, is corrupt, belongs to
  * another program, or has a newer schema. Sets *fresh when the file has no
- * schema yet. Returns 0, or -1 with err set. */
-static int check_database(sqlite3 *db, const char *path, int *fresh, char *err, size_t errsz)
+ * schema yet, *version to its schema version. Returns 0, or -1 with err set. */
+static int check_database(sqlite3 *db, const char *path, int *fresh, int64_t *version,
+                          char *err, size_t errsz)
 {
-    int64_t app_id = 0, version = 0, tables = 0;
+    int64_t app_id = 0, tables = 0;
     sqlite3_stmt *st = NULL;
     int rc = query_int(db, "PRAGMA application_id", &app_id);
     if (rc == SQLITE_OK)
-        rc = query_int(db, "PRAGMA user_version", &version);
+        rc = query_int(db, "PRAGMA user_version", version);
     if (rc == SQLITE_OK)
         rc = query_int(db, "SELECT count(*) FROM sqlite_schema", &tables);
     if ((rc & 0xff) == SQLITE_NOTADB) {
@@ -307,16 +373,16 @@ static int check_database(sqlite3 *db, const char *path, int *fresh, char *err, 
         goto fail;
     }
 
-    *fresh = app_id == 0 && version == 0 && tables == 0;
+    *fresh = app_id == 0 && *version == 0 && tables == 0;
     if (!*fresh && app_id != STORE_APPLICATION_ID) {
         err_set(err, errsz, "%s is an SQLite database of another program, not downwatch's", path);
         goto fail;
     }
-    if (version > STORE_SCHEMA_VERSION) {
+    if (*version > STORE_SCHEMA_VERSION) {
         err_set(err, errsz,
                 "%s has schema version %lld, newer than this downwatch supports (%d); "
                 "run a newer downwatch",
-                path, (long long)version, STORE_SCHEMA_VERSION);
+                path, (long long)*version, STORE_SCHEMA_VERSION);
         goto fail;
     }
     sqlite3_finalize(st);
@@ -389,10 +455,11 @@ out:
     return rc;
 }
 
-/* In one transaction: install the schema if the file is fresh, add the
- * catalog's services that the table lacks, and load the id maps. */
-static int install(struct store *s, const struct catalog *cat, int fresh, char *err,
-                   size_t errsz)
+/* In one transaction: install the schema if the file is fresh (or upgrade
+ * one of an older version), add the catalog's services that the table
+ * lacks, and load the id maps. */
+static int install(struct store *s, const struct catalog *cat, int fresh, int64_t version,
+                   char *err, size_t errsz)
 {
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
@@ -408,11 +475,13 @@ static int install(struct store *s, const struct catalog *cat, int fresh, char *
         if (rc != SQLITE_OK)
             goto fail;
     }
-    char version[48];
-    snprintf(version, sizeof(version), "PRAGMA user_version=%d", STORE_SCHEMA_VERSION);
+    char set_version[48];
+    snprintf(set_version, sizeof(set_version), "PRAGMA user_version=%d", STORE_SCHEMA_VERSION);
     rc = sqlite3_exec(s->db, upgrade_sql, NULL, NULL, NULL);
+    if (rc == SQLITE_OK && !fresh && version < 4)
+        rc = sqlite3_exec(s->db, upgrade_v4_sql, NULL, NULL, NULL);
     if (rc == SQLITE_OK)
-        rc = sqlite3_exec(s->db, version, NULL, NULL, NULL);
+        rc = sqlite3_exec(s->db, set_version, NULL, NULL, NULL);
     if (rc != SQLITE_OK)
         goto fail;
     rc = sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO services(name) VALUES(?)", -1, &st, NULL);
@@ -635,6 +704,7 @@ struct store *store_open(const struct store_config *cfg, const struct catalog *c
     pthread_cond_init(&s->work, NULL);
     pthread_cond_init(&s->progress, NULL);
     int fresh = 0;
+    int64_t version = 0;
 
     if (!cfg->dir || !cfg->dir[0]) {
         err_set(err, errsz, "no data directory given");
@@ -668,8 +738,9 @@ struct store *store_open(const struct store_config *cfg, const struct catalog *c
     sqlite3_extended_result_codes(s->db, 1);
     sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
 
-    if (check_database(s->db, s->db_path, &fresh, err, errsz) < 0 ||
-        configure(s->db, cfg->sync, err, errsz) < 0 || install(s, cat, fresh, err, errsz) < 0)
+    if (check_database(s->db, s->db_path, &fresh, &version, err, errsz) < 0 ||
+        configure(s->db, cfg->sync, err, errsz) < 0 ||
+        install(s, cat, fresh, version, err, errsz) < 0)
         goto fail;
     rc = sqlite3_prepare_v3(s->db, insert_sql, -1, SQLITE_PREPARE_PERSISTENT, &s->insert, NULL);
     if (rc == SQLITE_OK)
@@ -878,44 +949,60 @@ static const char upsert_sql[] =
 static const char timeline_sql[] =
     "INSERT OR IGNORE INTO incident_updates(incident, updated, event, json) VALUES(?, ?, ?, ?)";
 
-static int put_once(sqlite3 *db, const struct store_incident *rows, size_t n)
+/* The states of an incident_rows, inside the caller's transaction.
+ * Returns an SQLite result code. */
+struct incident_rows {
+    const struct store_incident *rows;
+    size_t n;
+};
+
+static int put_rows(sqlite3 *db, void *arg)
 {
+    const struct incident_rows *r = arg;
     sqlite3_stmt *up = NULL, *tl = NULL;
-    int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v2(db, upsert_sql, -1, &up, NULL);
+    int rc = sqlite3_prepare_v2(db, upsert_sql, -1, &up, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v2(db, timeline_sql, -1, &tl, NULL);
-    for (size_t i = 0; rc == SQLITE_OK && i < n; i++) {
-        const struct store_incident *r = &rows[i];
-        sqlite3_bind_text(up, 1, r->id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(up, 2, r->service, -1, SQLITE_STATIC);
-        if (r->group)
-            sqlite3_bind_text(up, 3, r->group, -1, SQLITE_STATIC);
+    for (size_t i = 0; rc == SQLITE_OK && i < r->n; i++) {
+        const struct store_incident *row = &r->rows[i];
+        sqlite3_bind_text(up, 1, row->id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(up, 2, row->service, -1, SQLITE_STATIC);
+        if (row->group)
+            sqlite3_bind_text(up, 3, row->group, -1, SQLITE_STATIC);
         else
             sqlite3_bind_null(up, 3);
-        sqlite3_bind_int64(up, 4, r->start);
-        sqlite3_bind_int64(up, 5, r->detected_at);
-        if (r->end >= 0)
-            sqlite3_bind_int64(up, 6, r->end);
+        sqlite3_bind_int64(up, 4, row->start);
+        sqlite3_bind_int64(up, 5, row->detected_at);
+        if (row->end >= 0)
+            sqlite3_bind_int64(up, 6, row->end);
         else
             sqlite3_bind_null(up, 6);
-        sqlite3_bind_int64(up, 7, r->updated);
-        sqlite3_bind_text(up, 8, r->json, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(up, 7, row->updated);
+        sqlite3_bind_text(up, 8, row->json, -1, SQLITE_STATIC);
         rc = sqlite3_step(up);
         sqlite3_reset(up);
         if (rc != SQLITE_DONE)
             break;
-        sqlite3_bind_text(tl, 1, r->id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(tl, 2, r->updated);
-        sqlite3_bind_text(tl, 3, r->event, -1, SQLITE_STATIC);
-        sqlite3_bind_text(tl, 4, r->json, -1, SQLITE_STATIC);
+        sqlite3_bind_text(tl, 1, row->id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(tl, 2, row->updated);
+        sqlite3_bind_text(tl, 3, row->event, -1, SQLITE_STATIC);
+        sqlite3_bind_text(tl, 4, row->json, -1, SQLITE_STATIC);
         rc = sqlite3_step(tl);
         sqlite3_reset(tl);
         rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
     }
     sqlite3_finalize(up);
     sqlite3_finalize(tl);
+    return rc;
+}
+
+/* write(db, arg) between BEGIN IMMEDIATE and COMMIT, rolled back when it
+ * fails. Returns an SQLite result code. */
+static int transaction(sqlite3 *db, int (*write)(sqlite3 *db, void *arg), void *arg)
+{
+    int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = write(db, arg);
     if (rc == SQLITE_OK || rc == SQLITE_DONE)
         rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     if (rc != SQLITE_OK && !sqlite3_get_autocommit(db))
@@ -935,21 +1022,16 @@ static int write_retrying(struct store *s, int (*write)(sqlite3 *db, void *arg),
             nanosleep(&pause, NULL);
         }
         pthread_mutex_lock(&s->dbmu);
-        rc = write(s->db, arg);
+        rc = transaction(s->db, write, arg);
         pthread_mutex_unlock(&s->dbmu);
     }
     return rc;
 }
 
-struct incident_rows {
-    const struct store_incident *rows;
-    size_t n;
-};
-
-static int put_rows(sqlite3 *db, void *arg)
+int store__write(struct store *s, int (*write)(sqlite3 *db, void *arg), void *arg)
 {
-    const struct incident_rows *r = arg;
-    return put_once(db, r->rows, r->n);
+    int rc = write_retrying(s, write, arg);
+    return rc == SQLITE_OK ? 0 : sqlite_errno(s->db, rc);
 }
 
 int store_put_incidents(struct store *s, const struct store_incident *rows, size_t n)
@@ -957,8 +1039,7 @@ int store_put_incidents(struct store *s, const struct store_incident *rows, size
     if (n == 0)
         return 0;
     struct incident_rows r = {rows, n};
-    int rc = write_retrying(s, put_rows, &r);
-    return rc == SQLITE_OK ? 0 : sqlite_errno(s->db, rc);
+    return store__write(s, put_rows, &r);
 }
 
 /* The read connection, locked (release with reader_done), or NULL when it
@@ -983,6 +1064,59 @@ static void reader_done(struct store *s, sqlite3 *db)
 {
     if (db)
         pthread_mutex_unlock(&s->readmu);
+}
+
+int store__run(sqlite3 *db, struct store__query *q)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, q->sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    if (q->bind)
+        q->bind(st, q->params);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        q->row(st, q->arg);
+        q->count++;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int run_query(sqlite3 *db, void *q)
+{
+    return store__run(db, q);
+}
+
+long store__select(struct store *s, struct store__query *q)
+{
+    return store__read(s, run_query, q) < 0 ? -1 : q->count;
+}
+
+void store__bind_text(sqlite3_stmt *st, int i, const char *text)
+{
+    if (text)
+        sqlite3_bind_text(st, i, text, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+int64_t store__column_or_none(sqlite3_stmt *st, int i)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, i);
+}
+
+int store__read(struct store *s, int (*read)(sqlite3 *db, void *arg), void *arg)
+{
+    sqlite3 *db = reader(s);
+    if (!db)
+        return -EIO;
+    int rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = read(db, arg);
+    if (!sqlite3_get_autocommit(db))
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    reader_done(s, db);
+    return rc == SQLITE_OK || rc == SQLITE_DONE ? 0 : -EIO;
 }
 
 long store_list_incidents(struct store *s, const struct store_incident_filter *f,

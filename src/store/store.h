@@ -13,7 +13,7 @@
  * One downwatch per data directory: an flock on DIR/downwatch.lock makes a
  * second server on the same directory refuse to start.
  *
- * Schema (PRAGMA application_id 0x64776368 "dwch", user_version 3;
+ * Schema (PRAGMA application_id 0x64776368 "dwch", user_version 4;
  * docs/storage.md has the details):
  *   services(id INTEGER PRIMARY KEY, name TEXT UNIQUE)  - stable service ids
  *   reports(id INTEGER PRIMARY KEY, ts, received, service, country,
@@ -24,8 +24,12 @@
  *   incident_updates(incident, updated, event, json)     - their timelines
  *   official_updates(id INTEGER PRIMARY KEY, incident, at, text, status)
  *                                                        - what the vendor said
- * (version 2 added the incidents, version 3 the official updates; an older
- * file is upgraded at open)
+ *   subscriptions, silences, notices, notify_marks, deliveries, events
+ *                                                        - notifications: see
+ *                                                          rules.h, outbox.h, history.h
+ * (version 2 added the incidents, version 3 the official updates, version 4
+ * the notifications; an older file is upgraded at open, and its incidents
+ * count as notified)
  * reports.service is a services.id (not the catalog index, which changes
  * with the catalog), country the country.h index, problem the rep_problem
  * value, voter the 64-bit hash that the vote guard keyed the report by (as a
@@ -236,5 +240,43 @@ struct store_group_member {
  * (after some may have been passed). */
 long store_list_groups(struct store *s, const struct store_group_filter *f,
                        void (*fn)(void *arg, const struct store_group_member *m), void *arg);
+
+/* ---- internals shared by the store's files (rules.c, outbox.c, history.c) ---- */
+
+typedef struct sqlite3 sqlite3;
+
+/* Run write(db, arg), which returns an SQLite result code, as one short
+ * transaction on the writer's connection (under the lock the group commit
+ * takes, so it never contends with it), retrying briefly while another
+ * process holds the database; rolled back when write fails. Returns 0 or a
+ * negative errno-style code. */
+int store__write(struct store *s, int (*write)(sqlite3 *db, void *arg), void *arg);
+
+/* Run read(db, arg) in one read transaction on the shared read connection.
+ * Returns 0, or -EIO when the database cannot be read. */
+int store__read(struct store *s, int (*read)(sqlite3 *db, void *arg), void *arg);
+
+typedef struct sqlite3_stmt sqlite3_stmt;
+
+/* A query: sql, its parameters bound by bind(st, params) (bind may be
+ * NULL), each row handed to row(st, arg); count is the rows handed. */
+struct store__query {
+    const char *sql;
+    void (*bind)(sqlite3_stmt *st, const void *params);
+    const void *params;
+    void (*row)(sqlite3_stmt *st, void *arg);
+    void *arg;
+    long count;
+};
+/* Run q on db, inside the caller's transaction: an SQLite result code. */
+int store__run(sqlite3 *db, struct store__query *q);
+/* Run q in one read transaction on the read connection: the rows handed,
+ * or -1 when the database cannot be read. */
+long store__select(struct store *s, struct store__query *q);
+
+/* Bind text, or NULL when text is NULL, to parameter i. */
+void store__bind_text(sqlite3_stmt *st, int i, const char *text);
+/* Column i as an integer, or -1 when it is NULL. */
+int64_t store__column_or_none(sqlite3_stmt *st, int i);
 
 #endif

@@ -815,9 +815,9 @@ static void test_open_refuses_a_schema_newer_than_this_program(void **state)
     struct fixture *f = *state;
     char err[256];
     store_close(open_store(f, 10));
-    exec_sql(f->db, "PRAGMA user_version=4");
+    exec_sql(f->db, "PRAGMA user_version=5");
     open_fails(f->dir, f->cat, err, sizeof(err));
-    assert_contains(err, "schema version 4, newer than this downwatch supports (3)");
+    assert_contains(err, "schema version 5, newer than this downwatch supports (4)");
 }
 
 /* store_get_incident's reader, into one text: "state AT EVENT JSON;" and
