@@ -10,7 +10,7 @@ FUZZ_SECONDS ?= 60
 
 PACKAGES       = build-essential cmake pkg-config python3 libmicrohttpd-dev \
                  libsqlite3-dev libgeoip-dev geoip-database libcmocka-dev \
-                 libjsmn-dev libcurl4-openssl-dev libxxhash-dev libgsl-dev curl sqlite3
+                 libjsmn-dev libcurl4-openssl-dev libssl-dev libxxhash-dev libgsl-dev curl sqlite3
 BENCH_PACKAGES = wrk nginx bc
 FUZZ_PACKAGES  = clang libclang-rt-14-dev
 
