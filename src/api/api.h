@@ -16,6 +16,14 @@
  *   POST /api/v1/incidents/{id}/updates  an official update (admin token)
  *   GET  /api/v1/groups                  incidents that started together
  *   GET  /api/v1/groups/{id}             one group
+ *   GET/POST /api/v1/subscriptions, GET/DELETE /api/v1/subscriptions/{id}
+ *                                        webhook subscriptions (admin token)
+ *   GET/POST /api/v1/silences, GET/DELETE /api/v1/silences/{id}
+ *                                        silences and maintenance (admin token)
+ *   GET  /api/v1/maintenance             maintenance windows (public)
+ *   GET  /api/v1/deliveries              the outbox, dead letters (admin token)
+ *   POST /api/v1/deliveries/{id}/retry   send a dead letter again (admin token)
+ *   GET  /api/v1/events                  what downwatch did (admin token)
  *   GET  /api/v1/openapi.json            the OpenAPI 3.0.3 description
  *   GET  /api/v1/health                  liveness and store figures
  *
@@ -39,6 +47,7 @@ struct guard;
 struct store;
 struct series;
 struct live;
+struct notify;
 
 struct api {
     const struct catalog *catalog;
@@ -47,6 +56,7 @@ struct api {
     struct store *store;
     struct series *series;
     struct live *live;        /* required */
+    struct notify *notify;    /* required */
     const char *admin_token;  /* "" = none */
     const char *replay_token; /* "" = none */
     int64_t started;          /* Unix seconds */
@@ -69,9 +79,50 @@ void api__incidents(struct api *api, struct http_request *req, const char *rest)
 void api__incidents_post(struct api *api, struct http_request *req, const char *rest);
 void api__groups(struct api *api, struct http_request *req, const char *rest);
 void api__openapi(struct api *api, struct http_request *req, const char *rest);
+void api__subscriptions(struct api *api, struct http_request *req, const char *rest);
+void api__subscriptions_post(struct api *api, struct http_request *req, const char *rest);
+void api__subscriptions_delete(struct api *api, struct http_request *req, const char *rest);
+void api__silences(struct api *api, struct http_request *req, const char *rest);
+void api__silences_post(struct api *api, struct http_request *req, const char *rest);
+void api__silences_delete(struct api *api, struct http_request *req, const char *rest);
+void api__maintenance(struct api *api, struct http_request *req, const char *rest);
+void api__deliveries(struct api *api, struct http_request *req, const char *rest);
+void api__deliveries_post(struct api *api, struct http_request *req, const char *rest);
+void api__events(struct api *api, struct http_request *req, const char *rest);
 
 /* 405 for a method other than GET/HEAD on a read-only resource. */
 void api__read_only(struct http_request *req);
+/* 405 naming the methods a resource takes ("GET, HEAD, POST"). */
+void api__method_not_allowed(struct http_request *req, const char *allow);
+
+/* 1 when the request carries the admin token; else answers 401
+ * unauthorized (the same answer whatever was wrong) and returns 0. */
+int api__require_admin(const struct api *api, struct http_request *req);
+
+/* 1 when the request's Content-Type is application/json (parameters such
+ * as charset allowed); else answers 415 and returns 0. */
+int api__json_request(struct http_request *req);
+
+/* Creates an item from a JSON body: > 0 and the item's JSON in out, 0 for a
+ * bad body (an error code and a sentence), or a negative errno when it
+ * cannot be stored (notify_subscribe, notify_silence). */
+typedef int64_t (*api_create_fn)(struct notify *n, const char *body, size_t len,
+                                 struct buf *out, const char **code, char *detail, size_t detsz);
+
+/* POST to a collection of the notify stage (rest "" for the collection
+ * itself, else 405 naming allow): admin token, a JSON body, then 201
+ * {"version":1,"<key>":{...}}, 400 with the creator's code, or 503. */
+void api__create(struct api *api, struct http_request *req, const char *rest, const char *key,
+                 api_create_fn create, const char *allow);
+
+/* What a collection handler's rest names: 0 the collection ("" or "/"),
+ * 1 an item (its id copied into id, NUL-terminated, and what follows it,
+ * "" or "/...", in *sub), -1 an empty id or one of idsz bytes or more. */
+int api__item(const char *rest, char *id, size_t idsz, const char **sub);
+
+/* The query's before (an entry id; 0 when absent) into *out: 0, or -1
+ * after answering 400 invalid_before. */
+int api__parse_before(struct http_request *req, int64_t *out);
 
 /* An official update's body, read by api__parse_update. */
 #define UPDATE_TEXT_MAX 2000

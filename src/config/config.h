@@ -42,6 +42,17 @@ struct config {
     int64_t max_series;
     int series_minutes;
     int series_hours;
+    char webhooks[512];        /* webhooks file; "" = none */
+    int webhook_timeout;       /* seconds per attempt */
+    int webhook_concurrency;
+    int webhook_attempts;
+    double webhook_retry_base; /* seconds */
+    double webhook_retry_max;  /* seconds */
+    int update_interval;       /* event-time seconds between two "updated" messages */
+    int64_t outbox_max;
+    int silence_max;           /* seconds */
+    int64_t events_max;
+    int delivery_retention;    /* seconds */
     char admin_token[256];
     char replay_token[256];
     char log_level[16];

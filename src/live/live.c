@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "core/timeutil.h"
 #include "guard/guard.h"
+#include "notify/notify.h"
 #include "store/store.h"
 
 _Static_assert((int)GUARD_REPEAT == DET_REPEAT && (int)GUARD_COUNTED == DET_VOTE &&
@@ -22,10 +23,14 @@ _Static_assert((int)GUARD_REPEAT == DET_REPEAT && (int)GUARD_COUNTED == DET_VOTE
 #define LIVE_WINDOW 600   /* the watermark follows the clock when this close to it */
 #define LEAD 2            /* the ticker's watermark runs ahead of the clock (live.h) */
 
-/* One incident state waiting to be stored. */
+/* One incident state waiting to be stored and notified. */
 struct pending {
-    char *id, *service, *group, *event, *json;
+    char *id, *service, *group, *json, *countries;
+    enum det_event event;
+    int service_index, ncountries;
     int64_t start, detected_at, end, updated;
+    double observed, expected;
+    int64_t maintenance;
 };
 
 struct live {
@@ -34,6 +39,7 @@ struct live {
     struct pending *queue;
     size_t nqueue, capqueue;
     struct store *store;
+    struct notify *notify;  /* NULL: no notifications */
     pthread_t ticker;
     int started;
     pthread_mutex_t stop_mu;
@@ -46,6 +52,35 @@ static const char *event_name(enum det_event ev)
     return ev == DET_OPENED ? "opened" : ev == DET_RESOLVED ? "resolved" : "updated";
 }
 
+/* The incident's JSON as the server shows it: the engine's, and whether it
+ * was detected in a maintenance window ("maintenance"). Under mu. Returns
+ * that window's id, or 0. */
+static int64_t incident_json(struct live *l, const struct det_incident *inc, struct buf *out)
+{
+    char group[128];
+    if (inc->group)
+        det_incident_id(l->det, inc->group, group, sizeof(group));
+    int64_t window = l->notify ? notify_maintenance(l->notify, inc->service,
+                                                    inc->group ? group : NULL, inc->detected_at)
+                               : 0;
+    det_incident_json(l->det, inc, out);
+    out->len--; /* its closing brace */
+    buf_printf(out, ",\"maintenance\":%s}", window ? "true" : "false");
+    return window;
+}
+
+/* The anomalous countries as "BR,GB,IN". */
+static char *country_list(const struct det_incident *inc)
+{
+    struct buf list;
+    buf_init(&list);
+    for (int i = 0; i < inc->ncountries; i++) {
+        char code[3];
+        buf_printf(&list, "%s%s", i ? "," : "", country_code(inc->countries[i], code));
+    }
+    return buf_steal(&list, NULL);
+}
+
 /* The engine's callback, under mu: copy the state into the queue. */
 static void on_event(const struct det_incident *inc, enum det_event ev, void *ctx)
 {
@@ -53,7 +88,7 @@ static void on_event(const struct det_incident *inc, enum det_event ev, void *ct
     char id[128], group[128];
     struct buf json;
     buf_init(&json);
-    det_incident_json(l->det, inc, &json);
+    int64_t maintenance = incident_json(l, inc, &json);
     det_incident_id(l->det, inc, id, sizeof(id));
     if (inc->group)
         det_incident_id(l->det, inc->group, group, sizeof(group));
@@ -65,19 +100,26 @@ static void on_event(const struct det_incident *inc, enum det_event ev, void *ct
         .id = xstrdup(id),
         .service = xstrdup(det_service_name(l->det, inc->service)),
         .group = inc->group ? xstrdup(group) : NULL,
-        .event = xstrdup(event_name(ev)),
         .json = buf_steal(&json, NULL),
+        .countries = country_list(inc),
+        .event = ev,
+        .service_index = inc->service,
+        .ncountries = inc->ncountries,
         .start = inc->start,
         .detected_at = inc->detected_at,
         .end = inc->end,
         .updated = inc->updated,
+        .observed = inc->observed,
+        .expected = inc->expected,
+        .maintenance = maintenance,
     };
 }
 
-struct live *live_new(const struct catalog *cat, struct store *store,
+struct live *live_new(const struct catalog *cat, struct store *store, struct notify *notify,
                       const struct det_config *cfg)
 {
     struct live *l = xcalloc(1, sizeof(*l));
+    l->notify = notify;
     pthread_mutex_init(&l->mu, NULL);
     pthread_mutex_init(&l->stop_mu, NULL);
     pthread_cond_init(&l->stop_cv, NULL);
@@ -102,21 +144,37 @@ void live_flush(struct live *l)
     if (n == 0)
         return;
     struct store_incident *rows = xcalloc(n, sizeof(*rows));
-    for (size_t i = 0; i < n; i++)
-        rows[i] = (struct store_incident){q[i].id,    q[i].service,     q[i].group,
-                                          q[i].start, q[i].detected_at, q[i].end,
-                                          q[i].updated, q[i].event,     q[i].json};
+    struct notify_state *states = xcalloc(n, sizeof(*states));
+    static const enum payload_event events[] = {
+        [DET_OPENED] = EVENT_OPENED, [DET_UPDATED] = EVENT_UPDATED, [DET_RESOLVED] = EVENT_RESOLVED};
+    for (size_t i = 0; i < n; i++) {
+        rows[i] = (struct store_incident){q[i].id,          q[i].service,
+                                          q[i].group,       q[i].start,
+                                          q[i].detected_at, q[i].end,
+                                          q[i].updated,     event_name(q[i].event),
+                                          q[i].json};
+        states[i] = (struct notify_state){q[i].id,        q[i].group,       q[i].service_index,
+                                          events[q[i].event], q[i].updated, q[i].start,
+                                          q[i].end,       q[i].ncountries,  q[i].countries,
+                                          q[i].observed,  q[i].expected,    q[i].maintenance,
+                                          q[i].json};
+    }
     int rc = store_put_incidents(l->store, rows, n);
     if (rc < 0)
         log_error("cannot store incidents", "states=%zu error=%s", n, strerror(-rc));
+    /* Notified whether or not they could be stored: the page matters more
+     * than the record, and the states are detected again at the next start. */
+    if (l->notify)
+        notify_states(l->notify, states, n);
     for (size_t i = 0; i < n; i++) {
         free(q[i].id);
         free(q[i].service);
         free(q[i].group);
-        free(q[i].event);
         free(q[i].json);
+        free(q[i].countries);
     }
     free(rows);
+    free(states);
     free(q);
 }
 
@@ -198,7 +256,7 @@ int live_status(struct live *l, int service, const char **status, struct buf *op
     enum det_status st = det_service_status(l->det, service, &open);
     *status = status_names[st];
     if (open)
-        det_incident_json(l->det, open, open_json);
+        incident_json(l, open, open_json);
     pthread_mutex_unlock(&l->mu);
     return open != NULL;
 }

@@ -15,8 +15,11 @@
  *
  * Incident states are queued as the engine publishes them and written to
  * the store (store.h: incidents, incident_updates) by the ticker, once a
- * second, outside the mutex; at start-up the history is fed again and its
- * incidents are rewritten with the same ids. */
+ * second, outside the mutex, then handed to the notify stage (notify.h);
+ * at start-up the history is fed again and its incidents are rewritten with
+ * the same ids (notify knows which states it handled already). Every
+ * incident JSON the server shows also says whether the incident was
+ * detected in a maintenance window ("maintenance": true|false). */
 #ifndef DW_LIVE_H
 #define DW_LIVE_H
 
@@ -28,13 +31,15 @@
 #include "detect/detect.h"
 
 struct catalog;
+struct notify;
 struct store;
 struct store_report;
 struct live;
 
-/* An engine for every catalog service (same indexes), writing to store.
- * Does not start the ticker. Never returns NULL. */
-struct live *live_new(const struct catalog *cat, struct store *store,
+/* An engine for every catalog service (same indexes), writing to store
+ * and telling notify (NULL: nobody). Does not start the ticker. Never
+ * returns NULL. */
+struct live *live_new(const struct catalog *cat, struct store *store, struct notify *notify,
                       const struct det_config *cfg);
 /* Start the ticker thread; 0, or -1 with errno. */
 int live_start(struct live *l);

@@ -1,12 +1,15 @@
 /* serve.c - the `serve` command (see serve.h).
  *
  * Start-up order follows the data flow: configuration, catalog, GeoIP and
- * trusted proxies, guard, series, store; then the counts and votes are
+ * trusted proxies, guard, series, store, notifications (the webhooks file,
+ * stored subscriptions and silences); then the counts and votes are
  * rebuilt from the reports on disk (so a restart, even after kill -9, shows
- * what was acknowledged), and only then does the HTTP server accept
- * connections. SIGINT/SIGTERM are taken by sigwait() on the main thread:
- * stop accepting, let the deferred requests get their commit, close the
- * server, close the store (final commit and checkpoint), exit 0. */
+ * what was acknowledged), the notify thread starts (sending what the
+ * outbox holds), and only then does the HTTP server accept connections.
+ * Signals are taken by sigwait() on the main thread: SIGHUP re-reads the
+ * webhooks file; SIGINT/SIGTERM stop accepting, let the deferred requests
+ * get their commit, close the server, the detector (its last states go to
+ * notify), notify, and the store (final commit and checkpoint), exit 0. */
 #include "serve/serve.h"
 
 #include <errno.h>
@@ -26,6 +29,7 @@
 #include "guard/guard.h"
 #include "http/server.h"
 #include "live/live.h"
+#include "notify/notify.h"
 #include "series/series.h"
 #include "store/store.h"
 
@@ -70,12 +74,14 @@ struct stages {
     struct guard *guard;
     struct series *series;
     struct store *store;
+    struct notify *notify;
     struct live *live;
 };
 
 static void close_stages(struct stages *st)
 {
-    live_free(st->live); /* stores what it has queued */
+    live_free(st->live); /* stores what it has queued, and tells notify */
+    notify_close(st->notify);
     if (st->store)
         store_close(st->store);
     if (st->series)
@@ -99,7 +105,7 @@ static int open_stages(const struct config *cfg, struct stages *st, int with_sto
     if (!st->geo)
         return -1;
     if (!with_store)
-        return 0;
+        return notify_check_file(cfg->webhooks, st->catalog, err, errsz) < 0 ? -1 : 0;
     struct guard_config gc = {
         .rate = cfg->rate_limit,
         .burst = cfg->rate_burst,
@@ -125,7 +131,23 @@ static int open_stages(const struct config *cfg, struct stages *st, int with_sto
         .queue_max = (size_t)cfg->queue_max,
     };
     st->store = store_open(&stc, st->catalog, err, errsz);
-    return st->store ? 0 : -1;
+    if (!st->store)
+        return -1;
+    struct notify_config nc = {
+        .webhooks = cfg->webhooks,
+        .concurrency = cfg->webhook_concurrency,
+        .timeout_ms = cfg->webhook_timeout * 1000,
+        .attempts = cfg->webhook_attempts,
+        .retry_base_ms = (int64_t)(cfg->webhook_retry_base * 1000),
+        .retry_max_ms = (int64_t)(cfg->webhook_retry_max * 1000),
+        .update_interval = cfg->update_interval,
+        .outbox_max = cfg->outbox_max,
+        .silence_max = cfg->silence_max,
+        .events_max = cfg->events_max,
+        .retention_ms = (int64_t)cfg->delivery_retention * 1000,
+    };
+    st->notify = notify_open(&nc, st->catalog, st->store, err, errsz);
+    return st->notify ? 0 : -1;
 }
 
 int serve_main(int argc, char **argv)
@@ -146,13 +168,15 @@ int serve_main(int argc, char **argv)
     enum log_level level;
     log_parse_level(cfg.log_level, &level);
     log_set_level(level);
-    /* SIGINT/SIGTERM are taken by sigwait() at the end: block them before
-     * any thread starts (the store's writer starts in open_stages), since
-     * threads inherit the mask and an unblocked one would die of them. */
+    /* SIGINT/SIGTERM (and SIGHUP) are taken by sigwait() at the end: block
+     * them before any thread starts (the store's writer starts in
+     * open_stages), since threads inherit the mask and an unblocked one
+     * would die of them. */
     sigset_t stop_signals;
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGINT);
     sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -176,7 +200,7 @@ int serve_main(int argc, char **argv)
     int64_t t0 = time_mono_ns();
     struct det_config dc;
     det_config_default(&dc);
-    st.live = live_new(st.catalog, st.store, &dc);
+    st.live = live_new(st.catalog, st.store, st.notify, &dc);
     struct rebuild rb = {.series = st.series, .live = st.live, .guard = st.guard};
     long scanned = store_scan(st.store, 0, rebuild_one, &rb);
     if (scanned < 0) {
@@ -187,8 +211,9 @@ int serve_main(int argc, char **argv)
     live_flush(st.live);
     log_info("counts and incidents rebuilt", "reports=%ld ms=%lld", rb.reports,
              (long long)((time_mono_ns() - t0) / 1000000));
-    if (live_start(st.live) < 0) {
-        log_error("cannot start the detector's ticker", "error=%s", strerror(errno));
+    if (live_start(st.live) < 0 || notify_start(st.notify) < 0) {
+        log_error("cannot start the detector's ticker or the notify thread", "error=%s",
+                  strerror(errno));
         close_stages(&st);
         return 1;
     }
@@ -200,6 +225,7 @@ int serve_main(int argc, char **argv)
         .store = st.store,
         .series = st.series,
         .live = st.live,
+        .notify = st.notify,
         .admin_token = cfg.admin_token,
         .replay_token = cfg.replay_token,
         .started = time_now(),
@@ -228,7 +254,8 @@ int serve_main(int argc, char **argv)
              http_port(srv), hc.threads, cfg.data_dir, catalog_count(st.catalog), cfg.sync);
 
     int sig;
-    sigwait(&stop_signals, &sig);
+    while (sigwait(&stop_signals, &sig) == 0 && sig == SIGHUP)
+        notify_reload(st.notify);
     log_info("shutting down", "signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
     http_quiesce(srv);
     int left = http_stop(srv, DRAIN_TIMEOUT_MS); /* waits for their commits */
