@@ -1,13 +1,16 @@
 /* api.c - routing and the pieces every handler shares: JSON answers, the
  * error shape, token checks. Routes are few and fixed, so routing is a
  * prefix match on the decoded path; handlers live in reports.c,
- * services.c, incidents.c, updates.c, groups.c and openapi.c. */
+ * services.c, incidents.c, updates.c, groups.c, openapi.c, and for
+ * notifications subscriptions.c, silences.c, deliveries.c and events.c. */
 #include "api/api.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api/query.h"
 #include "core/timeutil.h"
@@ -90,6 +93,86 @@ int api__admin(const struct api *api, struct http_request *req)
     return tok && *tok && *api->admin_token && token_equal(tok, strlen(tok), api->admin_token);
 }
 
+int api__require_admin(const struct api *api, struct http_request *req)
+{
+    if (api__admin(api, req))
+        return 1;
+    api__error(req, 401, "unauthorized", "this resource needs the admin token");
+    return 0;
+}
+
+int api__json_request(struct http_request *req)
+{
+    const char *ctype = http_header(req, "Content-Type");
+    size_t n = ctype ? strcspn(ctype, "; \t") : 0;
+    if (ctype && n == strlen("application/json") && strncasecmp(ctype, "application/json", n) == 0)
+        return 1;
+    api__error(req, 415, "unsupported_media_type", "send the body as application/json");
+    return 0;
+}
+
+int api__parse_before(struct http_request *req, int64_t *out)
+{
+    const char *v = http_query(req, "before");
+    int id;
+    *out = 0;
+    if (!v)
+        return 0;
+    if (query_count(v, INT_MAX, &id) < 0) {
+        api__error(req, 400, "invalid_before", "before is the id of an entry, a whole number");
+        return -1;
+    }
+    *out = id;
+    return 0;
+}
+
+void api__create(struct api *api, struct http_request *req, const char *rest, const char *key,
+                 api_create_fn create, const char *allow)
+{
+    if (!api__require_admin(api, req))
+        return;
+    if (*rest) {
+        api__method_not_allowed(req, allow);
+        return;
+    }
+    if (!api__json_request(req))
+        return;
+    size_t len;
+    const char *body = http_body(req, &len);
+    const char *code = "invalid_json";
+    char detail[256], unstored[96];
+    struct buf b;
+    buf_init(&b);
+    buf_printf(&b, "{\"version\":1,\"%s\":", key);
+    int64_t rc = create(api->notify, body, len, &b, &code, detail, sizeof(detail));
+    if (rc > 0) {
+        buf_putc(&b, '}');
+        api__json(req, 201, &b);
+        return;
+    }
+    buf_free(&b);
+    snprintf(unstored, sizeof(unstored), "the %s could not be stored; retry", key);
+    if (rc == 0)
+        api__error(req, 400, code, detail);
+    else
+        api__error(req, 503, "storage_unavailable", unstored);
+}
+
+int api__item(const char *rest, char *id, size_t idsz, const char **sub)
+{
+    *sub = "";
+    if (*rest == '\0' || strcmp(rest, "/") == 0)
+        return 0;
+    const char *start = rest + 1, *slash = strchr(start, '/');
+    size_t len = slash ? (size_t)(slash - start) : strlen(start);
+    if (len == 0 || len >= idsz)
+        return -1;
+    memcpy(id, start, len);
+    id[len] = '\0';
+    *sub = slash ? slash : "";
+    return 1;
+}
+
 int api__parse_limit(struct http_request *req, int max, int *out)
 {
     const char *v = http_query(req, "limit");
@@ -123,29 +206,44 @@ static void index_page(struct http_request *req)
     buf_puts(&b, "{\"name\":\"downwatch\",\"version\":1,\"api\":{"
                  "\"reports\":\"/api/v1/reports\",\"services\":\"/api/v1/services\","
                  "\"incidents\":\"/api/v1/incidents\",\"groups\":\"/api/v1/groups\","
+                 "\"maintenance\":\"/api/v1/maintenance\","
                  "\"health\":\"/api/v1/health\",\"openapi\":\"/api/v1/openapi.json\"}}");
     api__json(req, 200, &b);
 }
 
 /* The collections: a handler gets what follows the path ("" for the
- * collection itself, "/{id}..." below it). GET and HEAD go to get; POST to
- * post, where there is one (it answers 405 itself for what it does not
- * take); any other method is refused here. */
+ * collection itself, "/{id}..." below it). GET and HEAD go to get; POST and
+ * DELETE to post and del, where there are (they answer 405 themselves for
+ * what they do not take); any other method is refused here. */
 typedef void (*collection_fn)(struct api *api, struct http_request *req, const char *rest);
 static const struct {
     const char *path;
-    collection_fn get, post;
+    collection_fn get, post, del;
 } collections[] = {
-    {API_PREFIX "services", api__services, NULL},
-    {API_PREFIX "incidents", api__incidents, api__incidents_post},
-    {API_PREFIX "groups", api__groups, NULL},
-    {API_PREFIX "openapi.json", api__openapi, NULL},
+    {API_PREFIX "services", api__services, NULL, NULL},
+    {API_PREFIX "incidents", api__incidents, api__incidents_post, NULL},
+    {API_PREFIX "groups", api__groups, NULL, NULL},
+    {API_PREFIX "openapi.json", api__openapi, NULL, NULL},
+    {API_PREFIX "subscriptions", api__subscriptions, api__subscriptions_post,
+     api__subscriptions_delete},
+    {API_PREFIX "silences", api__silences, api__silences_post, api__silences_delete},
+    {API_PREFIX "maintenance", api__maintenance, NULL, NULL},
+    {API_PREFIX "deliveries", api__deliveries, api__deliveries_post, NULL},
+    {API_PREFIX "events", api__events, NULL, NULL},
 };
 
 void api__read_only(struct http_request *req)
 {
     http_set_header(req, "Allow", "GET, HEAD");
     api__error(req, 405, "method_not_allowed", "this resource is read-only: use GET");
+}
+
+void api__method_not_allowed(struct http_request *req, const char *allow)
+{
+    char detail[96];
+    snprintf(detail, sizeof(detail), "use %s", allow);
+    http_set_header(req, "Allow", allow);
+    api__error(req, 405, "method_not_allowed", detail);
 }
 
 void api__unknown_service(struct http_request *req, const char *id, size_t len)
@@ -163,7 +261,7 @@ void api_handle(struct http_request *req, void *ctx)
     const char *method = http_method(req);
     if (strcmp(method, "OPTIONS") == 0) {
         http_set_header(req, "Access-Control-Allow-Origin", "*");
-        http_set_header(req, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+        http_set_header(req, "Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
         http_set_header(req, "Access-Control-Allow-Headers", "Content-Type, Authorization");
         http_respond(req, 204, NULL, NULL, 0);
         return;
@@ -182,6 +280,11 @@ void api_handle(struct http_request *req, void *ctx)
             collections[i].get(api, req, rest);
         else if (strcmp(method, "POST") == 0 && collections[i].post)
             collections[i].post(api, req, rest);
+        else if (strcmp(method, "DELETE") == 0 && collections[i].del)
+            collections[i].del(api, req, rest);
+        else if (collections[i].post || collections[i].del)
+            api__method_not_allowed(req, collections[i].del ? "GET, HEAD, POST, DELETE"
+                                                            : "GET, HEAD, POST");
         else
             api__read_only(req);
         return;

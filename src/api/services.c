@@ -6,8 +6,9 @@
  * incident and group, and its last 24 hours hour by hour (the sparkline,
  * read from the series' minute rings so the hours end exactly at now) with
  * how far the last hour's votes are above what its baseline expects. One
- * service adds the problem shares and, per country, votes against the
- * country's baseline over the open incident (else the last hour). Series
+ * service adds the problem shares, per country votes against the
+ * country's baseline over the open incident (else the last hour), and its
+ * maintenance windows that are under way or ahead (notify.h). Series
  * queries take from/to as ISO 8601 or Unix seconds, step as seconds or
  * 1m/5m/15m/1h/1d, and an optional country; each point carries the normal
  * band (band.h: expected votes and the 99% edge); the number of points per
@@ -26,6 +27,8 @@
 #include "detect/band.h"
 #include "http/server.h"
 #include "live/live.h"
+#include "notify/notify.h"
+#include "notify/silence.h"
 #include "report/country.h"
 #include "series/series.h"
 
@@ -242,7 +245,11 @@ static void one_service(struct api *api, struct http_request *req, int index)
         since = minute_start(v.incident_start);
     problem_shares(api, &b, index, since, v.now);
     country_excesses(api, &b, index, &v, v.incident_start >= 0 ? since : minute_end(v.now) - 3600);
-    buf_putc(&b, '}');
+    struct notify_silence_filter planned = {.kind = SILENCE_MAINTENANCE, .current = 1,
+                                            .service = index, .public_view = 1};
+    buf_puts(&b, ",\"maintenance\":[");
+    notify_silences(api->notify, &planned, &b);
+    buf_puts(&b, "]}");
     api__json(req, 200, &b);
 }
 

@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "api/api.h"
 #include "core/alloc.h"
@@ -36,20 +35,8 @@ void api__update_json(struct buf *b, const struct store_update *u)
     buf_printf(b, ",\"at\":\"%s\",\"text\":", at);
     buf_json_cstr(b, u->text);
     buf_puts(b, ",\"status\":");
-    if (u->status)
-        buf_json_cstr(b, u->status);
-    else
-        buf_puts(b, "null");
+    buf_json_cstr_or_null(b, u->status);
     buf_putc(b, '}');
-}
-
-/* Whether a content type is JSON (parameters such as charset allowed). */
-static int is_json(const char *ctype)
-{
-    if (!ctype)
-        return 0;
-    size_t n = strcspn(ctype, "; \t");
-    return n == strlen("application/json") && strncasecmp(ctype, "application/json", n) == 0;
 }
 
 static int is_space(char c)
@@ -169,10 +156,8 @@ void api__post_update(struct api *api, struct http_request *req, const char *id)
         api__error(req, 401, "unauthorized", "official updates need the admin token");
         return;
     }
-    if (!is_json(http_header(req, "Content-Type"))) {
-        api__error(req, 415, "unsupported_media_type", "send the update as application/json");
+    if (!api__json_request(req))
         return;
-    }
     size_t len;
     const char *body = http_body(req, &len);
     struct api_update parsed = {NULL, NULL};

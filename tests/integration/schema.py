@@ -82,3 +82,11 @@ def response_schema(doc, path, method, status):
     """The JSON schema of one documented answer."""
     answer = doc["paths"][path][method]["responses"][str(status)]
     return answer["content"]["application/json"]["schema"]
+
+
+def conforms(test, doc, response, path, method="get", status=200):
+    """Assert that an answer (harness.Response) has the status and matches
+    the document's schema for it."""
+    test.assertEqual(response.status, status, response)
+    found = errors(doc, response_schema(doc, path, method, status), response.json())
+    test.assertEqual(found, [], "%s %s answered outside its schema" % (method, path))

@@ -1,7 +1,10 @@
-"""The admin surface over real HTTP: every write the OpenAPI document lists,
-other than the public report intake, needs the admin token; a missing, a
-wrong, a replay and a malformed token all get the same 401, so an answer
-never says which part was wrong; and no token ever reaches the log."""
+"""The admin surface over real HTTP: every operation the OpenAPI document
+marks as needing the admin token (a required Authorization header: every
+write but the public report intake, and the notification resources)
+refuses a missing, a wrong, a replay and a malformed token with the same
+401, so an answer never says which part was wrong; with the token it gets
+one of the answers the document lists for it; and no token ever reaches the
+log."""
 import json
 import os
 import unittest
@@ -12,15 +15,22 @@ OPENAPI = os.path.join(ROOT, "src", "api", "openapi.json")
 WRITES = ("post", "put", "patch", "delete")
 
 
-def admin_writes():
-    """(method, path) of every write but the report intake, ids filled in."""
+def needs_admin(op):
+    return any(p["in"] == "header" and p["name"] == "Authorization" and p["required"]
+               for p in op.get("parameters", []))
+
+
+def admin_operations():
+    """(method, path, documented statuses) of every operation that needs the
+    admin token, ids filled in."""
     with open(OPENAPI) as f:
         paths = json.load(f)["paths"]
     out = []
     for path, ops in paths.items():
-        for method in ops:
-            if method in WRITES and path != "/reports":
-                out.append((method.upper(), "/api/v1" + path.replace("{id}", "whatsapp-x")))
+        for method, op in ops.items():
+            if needs_admin(op):
+                out.append((method.upper(), "/api/v1" + path.replace("{id}", "whatsapp-x"),
+                            set(op["responses"])))
     return out
 
 
@@ -33,12 +43,20 @@ class AdminSurfaceTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.srv.stop()
 
-    def test_the_document_lists_admin_writes(self):
-        self.assertIn(("POST", "/api/v1/incidents/whatsapp-x/updates"), admin_writes())
+    def test_every_write_but_the_intake_needs_the_admin_token(self):
+        with open(OPENAPI) as f:
+            paths = json.load(f)["paths"]
+        for path, ops in paths.items():
+            for method, op in ops.items():
+                if method in WRITES and path != "/reports":
+                    self.assertTrue(needs_admin(op), (method, path))
+        listed = [(m, p) for m, p, _ in admin_operations()]
+        self.assertIn(("POST", "/api/v1/incidents/whatsapp-x/updates"), listed)
+        self.assertIn(("GET", "/api/v1/events"), listed)
 
-    def test_every_admin_write_refuses_all_but_the_admin_token_alike(self):
+    def test_every_admin_operation_refuses_all_but_the_admin_token_alike(self):
         body = json.dumps({"text": "we know"})
-        for method, path in admin_writes():
+        for method, path, statuses in admin_operations():
             answers = set()
             for auth in [None, "Bearer wrong", "Bearer " + TOKEN, "Bearer " + ADMIN[:-1],
                          "Bearer " + ADMIN + "x", "Basic " + ADMIN, "Bearer ", ADMIN]:
@@ -50,11 +68,12 @@ class AdminSurfaceTest(unittest.TestCase):
                 self.assertIsNotNone(r.header("WWW-Authenticate"), (method, path, auth))
                 answers.add(r.body)
             self.assertEqual(len(answers), 1, "401 bodies differ: %s" % answers)
-            # With the token, the request gets past authentication (here to
-            # the unknown incident).
+            # With the token, the request gets past authentication (to the
+            # unknown incident, a refused body...), to an answer it documents.
             r = self.srv.request(method, path, body, {"Content-Type": "application/json",
                                                       "Authorization": "Bearer " + ADMIN})
-            self.assertEqual(r.status, 404, r)
+            self.assertNotEqual(r.status, 401, (method, path, r))
+            self.assertIn(str(r.status), statuses, (method, path, r))
 
     def test_tokens_never_reach_the_log(self):
         for auth in ["Bearer " + ADMIN, "Bearer " + TOKEN, "Bearer secret-guess-123"]:
