@@ -106,10 +106,10 @@ static int open_stages(const struct config *cfg, struct stages *st, int with_sto
         .bucket_slots = (size_t)cfg->rate_slots,
         .vote_window = cfg->vote_window,
         .vote_slots = (size_t)cfg->vote_slots,
-        .prefix_rate = cfg->network_rate_limit,
-        .prefix_burst = cfg->network_rate_burst,
+        .network_rate = cfg->network_rate_limit,
+        .network_burst = cfg->network_rate_burst,
         .address_votes = cfg->address_votes,
-        .prefix_votes = cfg->network_votes,
+        .network_votes = cfg->network_votes,
     };
     st->guard = guard_new(&gc);
     struct series_config sc = {
