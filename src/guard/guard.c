@@ -4,9 +4,9 @@
  * share tables are direct-mapped: slot = hash(key), and a slot that holds
  * another key is recycled as a new, full bucket. Rate buckets count time in
  * monotonic nanoseconds, share buckets in event-time seconds. The vote table
- * is split into aligned runs of VOTE_RUN slots (128 bytes); a key probes only its own
- * run, so each run, and each bucket, is covered by exactly one of
- * GUARD_STRIPES mutexes (run or slot index modulo the stripe count).
+ * is split into aligned runs of VOTE_RUN slots (128 bytes); a key probes
+ * only its own run, so each run, and each bucket, is covered by exactly one
+ * of GUARD_STRIPES mutexes (run or slot index modulo the stripe count).
  * Hashing is XXH3; a vote key is XXH3(voter) seeded with the service, with
  * its lowest bit cleared: a stored key's lowest bit says whether the vote
  * has had its first repeat. 0 marks an empty vote slot. */
