@@ -7,6 +7,8 @@
  *   GET  /api/v1/services/{id}           one service
  *   GET  /api/v1/services/{id}/series    minute/hour counts
  *   GET  /api/v1/health                  liveness and store figures
+ *   GET  /api/v1/                        an index of these routes (/ is the
+ *                                        status page, src/web/)
  *
  * Errors are always {"error":"<code>","detail":"<sentence>"} with the right
  * status. This layer owns no state of its own beyond the pointers to the
