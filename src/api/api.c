@@ -1,7 +1,7 @@
 /* api.c - routing and the pieces every handler shares: JSON answers, the
  * error shape, token checks. Routes are few and fixed, so routing is a
  * prefix match on the decoded path; handlers live in reports.c,
- * services.c and incidents.c. */
+ * services.c, incidents.c, updates.c, groups.c and openapi.c. */
 #include "api/api.h"
 
 #include <errno.h>
@@ -55,14 +55,23 @@ static int token_equal(const char *given, size_t glen, const char *want)
     return diff == 0;
 }
 
-int api__auth(const struct api *api, struct http_request *req)
+/* The token of an "Authorization: Bearer" header; NULL when there is no
+ * Authorization header, "" when it is of another kind. */
+static const char *bearer(struct http_request *req)
 {
     const char *h = http_header(req, "Authorization");
     if (!h)
+        return NULL;
+    return strncasecmp(h, "Bearer ", 7) == 0 ? h + 7 : "";
+}
+
+int api__auth(const struct api *api, struct http_request *req)
+{
+    const char *tok = bearer(req);
+    if (!tok)
         return 0;
-    if (strncasecmp(h, "Bearer ", 7) != 0)
+    if (!*tok)
         return -1;
-    const char *tok = h + 7;
     size_t len = strlen(tok);
     int ok = 0;
     if (*api->admin_token)
@@ -70,6 +79,40 @@ int api__auth(const struct api *api, struct http_request *req)
     if (*api->replay_token)
         ok |= token_equal(tok, len, api->replay_token);
     return ok ? 1 : -1;
+}
+
+int api__admin(const struct api *api, struct http_request *req)
+{
+    const char *tok = bearer(req);
+    return tok && *tok && *api->admin_token && token_equal(tok, strlen(tok), api->admin_token);
+}
+
+int api__parse_flag(const char *s, int *out)
+{
+    if (strcmp(s, "true") == 0 || strcmp(s, "1") == 0)
+        *out = 1;
+    else if (strcmp(s, "false") == 0 || strcmp(s, "0") == 0)
+        *out = 0;
+    else
+        return -1;
+    return 0;
+}
+
+int api__parse_limit(struct http_request *req, int max, int *out)
+{
+    const char *v = http_query(req, "limit");
+    if (!v)
+        return 0;
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (*v == '\0' || *end || n < 1 || n > max) {
+        char detail[80];
+        snprintf(detail, sizeof(detail), "limit is a whole number from 1 to %d", max);
+        api__error(req, 400, "invalid_limit", detail);
+        return -1;
+    }
+    *out = (int)n;
+    return 0;
 }
 
 static void health(struct api *api, struct http_request *req)
@@ -92,7 +135,8 @@ static void index_page(struct http_request *req)
     buf_init(&b);
     buf_puts(&b, "{\"name\":\"downwatch\",\"version\":1,\"api\":{"
                  "\"reports\":\"/api/v1/reports\",\"services\":\"/api/v1/services\","
-                 "\"incidents\":\"/api/v1/incidents\",\"health\":\"/api/v1/health\"}}");
+                 "\"incidents\":\"/api/v1/incidents\",\"groups\":\"/api/v1/groups\","
+                 "\"health\":\"/api/v1/health\",\"openapi\":\"/api/v1/openapi.json\"}}");
     api__json(req, 200, &b);
 }
 
@@ -110,15 +154,26 @@ int api__parse_time(const char *s, int64_t *out)
     return 0;
 }
 
-/* The read-only collections: a handler gets what follows the path ("" for
- * the collection itself, "/{id}..." below it). */
+/* The collections: a handler gets what follows the path ("" for the
+ * collection itself, "/{id}..." below it). GET and HEAD go to get; POST to
+ * post, where there is one (it answers 405 itself for what it does not
+ * take); any other method is refused here. */
+typedef void (*collection_fn)(struct api *api, struct http_request *req, const char *rest);
 static const struct {
     const char *path;
-    void (*handle)(struct api *api, struct http_request *req, const char *rest);
+    collection_fn get, post;
 } collections[] = {
-    {API_PREFIX "services", api__services},
-    {API_PREFIX "incidents", api__incidents},
+    {API_PREFIX "services", api__services, NULL},
+    {API_PREFIX "incidents", api__incidents, api__incidents_post},
+    {API_PREFIX "groups", api__groups, NULL},
+    {API_PREFIX "openapi.json", api__openapi, NULL},
 };
+
+void api__read_only(struct http_request *req)
+{
+    http_set_header(req, "Allow", "GET, HEAD");
+    api__error(req, 405, "method_not_allowed", "this resource is read-only: use GET");
+}
 
 void api__unknown_service(struct http_request *req, const char *id, size_t len)
 {
@@ -150,12 +205,12 @@ void api_handle(struct http_request *req, void *ctx)
         const char *rest = path + len;
         if (strncmp(path, collections[i].path, len) != 0 || (*rest != '\0' && *rest != '/'))
             continue;
-        if (!is_get) {
-            http_set_header(req, "Allow", "GET, HEAD");
-            api__error(req, 405, "method_not_allowed", "this resource is read-only: use GET");
-            return;
-        }
-        collections[i].handle(api, req, rest);
+        if (is_get)
+            collections[i].get(api, req, rest);
+        else if (strcmp(method, "POST") == 0 && collections[i].post)
+            collections[i].post(api, req, rest);
+        else
+            api__read_only(req);
         return;
     }
     int index = strcmp(path, API_PREFIX) == 0 || strcmp(path, "/api/v1") == 0;

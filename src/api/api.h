@@ -3,16 +3,29 @@
  *
  *   POST /api/v1/reports                 one report (application/json) or an
  *                                        NDJSON batch (application/x-ndjson)
- *   GET  /api/v1/services                the catalog
- *   GET  /api/v1/services/{id}           one service
- *   GET  /api/v1/services/{id}/series    minute/hour counts
+ *   GET  /api/v1/services                the catalog, each service with its
+ *                                        status, open incident, group, last
+ *                                        24 h (sparkline) and above_normal
+ *   GET  /api/v1/services/{id}           one service: status, open incident,
+ *                                        problem shares, countries' excess
+ *   GET  /api/v1/services/{id}/series    minute/hour counts with the normal
+ *                                        band (expected, upper)
+ *   GET  /api/v1/incidents               incidents, filtered
+ *   GET  /api/v1/incidents/{id}          one incident, its timeline and the
+ *                                        official updates
+ *   POST /api/v1/incidents/{id}/updates  an official update (admin token)
+ *   GET  /api/v1/groups                  incidents that started together
+ *   GET  /api/v1/groups/{id}             one group
+ *   GET  /api/v1/openapi.json            the OpenAPI 3.0.3 description
  *   GET  /api/v1/health                  liveness and store figures
  *   GET  /api/v1/                        an index of these routes (/ is the
  *                                        status page, src/web/)
  *
- * Errors are always {"error":"<code>","detail":"<sentence>"} with the right
- * status. This layer owns no state of its own beyond the pointers to the
- * stages in struct api. */
+ * "Now" in the answers is the detector's watermark (live_now), so that a
+ * replayed trace shows its own last 24 hours. Every JSON answer has
+ * "version":1; errors are always {"error":"<code>","detail":"<sentence>"}
+ * with the right status. This layer owns no state of its own beyond the
+ * pointers to the stages in struct api. */
 #ifndef DW_API_H
 #define DW_API_H
 
@@ -35,7 +48,7 @@ struct api {
     struct guard *guard;
     struct store *store;
     struct series *series;
-    struct live *live;
+    struct live *live;        /* required */
     const char *admin_token;  /* "" = none */
     const char *replay_token; /* "" = none */
     int64_t started;          /* Unix seconds */
@@ -55,6 +68,19 @@ void api__json(struct http_request *req, unsigned status, struct buf *body);
 void api__reports(struct api *api, struct http_request *req);
 void api__services(struct api *api, struct http_request *req, const char *rest);
 void api__incidents(struct api *api, struct http_request *req, const char *rest);
+void api__incidents_post(struct api *api, struct http_request *req, const char *rest);
+void api__groups(struct api *api, struct http_request *req, const char *rest);
+void api__openapi(struct api *api, struct http_request *req, const char *rest);
+
+/* 405 for a method other than GET/HEAD on a read-only resource. */
+void api__read_only(struct http_request *req);
+
+struct store_update;
+/* POST /api/v1/incidents/{id}/updates for the incident id (updates.c). */
+void api__post_update(struct api *api, struct http_request *req, const char *id);
+/* One official update as the API shows it: {"id","incident","at","text",
+ * "status"}. */
+void api__update_json(struct buf *b, const struct store_update *u);
 
 /* Copy len bytes of outside text into out (size outsz) for an error
  * sentence: anything but printable ASCII becomes '?', long text is cut. */
@@ -69,5 +95,16 @@ int api__parse_time(const char *s, int64_t *out);
 /* Which token a request carries: 0 none, 1 replay/admin token valid,
  * -1 an Authorization header with a wrong token. Constant-time compare. */
 int api__auth(const struct api *api, struct http_request *req);
+
+/* 1 when the request carries the admin token (one is configured and
+ * "Authorization: Bearer <it>" matches, compared in constant time), else 0. */
+int api__admin(const struct api *api, struct http_request *req);
+
+/* The query's limit (1..max) into *out, left as it is when absent: 0, or
+ * -1 after answering 400 invalid_limit. */
+int api__parse_limit(struct http_request *req, int max, int *out);
+
+/* A query flag: true/1 or false/0 into *out; -1 for anything else. */
+int api__parse_flag(const char *s, int *out);
 
 #endif

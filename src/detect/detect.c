@@ -747,6 +747,21 @@ enum det_status det_service_status(const struct det *d, int service,
     return DET_OK;
 }
 
+int det_baseline(const struct det *d, int service, int country, struct base *out)
+{
+    base_init(out);
+    if (service < 0 || service >= d->nservices || country < -1 || country >= COUNTRY_SLOTS)
+        return 0;
+    const struct service *s = &d->services[service];
+    const struct cell *c = country < 0 ? s->total
+                           : s->by_country ? s->by_country[country]
+                                           : NULL;
+    if (!c)
+        return 0;
+    *out = c->base;
+    return 1;
+}
+
 int det_services(const struct det *d)
 {
     return d->nservices;

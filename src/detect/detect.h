@@ -137,8 +137,18 @@ void det_incident_json(const struct det *d, const struct det_incident *inc, stru
  * expectation and best window, to see why it did or did not open. */
 void det_explain(struct det *d, int service, FILE *out);
 
-/* Event time the engine has reached. */
+/* Event time the engine has reached (0 before the first report or
+ * advance). */
 int64_t det_now(const struct det *d);
+
+struct base;
+
+/* A copy of the baseline (baseline.h) of a service's total (country -1) or
+ * of one of its countries, for readers that draw the normal band: 1 when
+ * that series exists (a service's total always does; it expects nothing
+ * until it has learned an hour), 0 and *out empty when the country has no
+ * reports yet or service or country is out of range. */
+int det_baseline(const struct det *d, int service, int country, struct base *out);
 
 enum det_status { DET_OK, DET_DEGRADED, DET_OUTAGE };
 

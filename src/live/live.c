@@ -182,15 +182,60 @@ void live_feed(struct live *l, const struct store_report *rows, size_t n)
     pthread_mutex_unlock(&l->mu);
 }
 
+static const char *const status_names[] = {"ok", "degraded", "outage"};
+
+/* The watermark, or the clock before the engine has seen anything; under mu. */
+static int64_t now_locked(const struct live *l)
+{
+    int64_t now = det_now(l->det);
+    return now > 0 ? now : time_now();
+}
+
 int live_status(struct live *l, int service, const char **status, struct buf *open_json)
 {
-    static const char *names[] = {"ok", "degraded", "outage"};
     pthread_mutex_lock(&l->mu);
     const struct det_incident *open;
     enum det_status st = det_service_status(l->det, service, &open);
-    *status = names[st];
+    *status = status_names[st];
     if (open)
         det_incident_json(l->det, open, open_json);
     pthread_mutex_unlock(&l->mu);
     return open != NULL;
+}
+
+int64_t live_now(struct live *l)
+{
+    pthread_mutex_lock(&l->mu);
+    int64_t now = now_locked(l);
+    pthread_mutex_unlock(&l->mu);
+    return now;
+}
+
+void live_view(struct live *l, int service, struct live_view *out)
+{
+    pthread_mutex_lock(&l->mu);
+    out->now = now_locked(l);
+    const struct det_incident *open;
+    out->status = status_names[det_service_status(l->det, service, &open)];
+    out->incident[0] = out->group[0] = '\0';
+    out->incident_start = -1;
+    out->ncountries = 0;
+    if (open) {
+        det_incident_id(l->det, open, out->incident, sizeof(out->incident));
+        if (open->group)
+            det_incident_id(l->det, open->group, out->group, sizeof(out->group));
+        out->incident_start = open->start;
+        out->ncountries = open->ncountries;
+        memcpy(out->countries, open->countries, sizeof(out->countries));
+    }
+    det_baseline(l->det, service, -1, &out->total);
+    pthread_mutex_unlock(&l->mu);
+}
+
+int live_baseline(struct live *l, int service, int country, struct base *out)
+{
+    pthread_mutex_lock(&l->mu);
+    int found = det_baseline(l->det, service, country, out);
+    pthread_mutex_unlock(&l->mu);
+    return found;
 }

@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "detect/baseline.h"
 #include "detect/detect.h"
 
 struct catalog;
@@ -50,5 +51,32 @@ void live_flush(struct live *l);
 /* The service's status ("ok", "degraded", "outage"); appends its open
  * incident's JSON to open_json when there is one and returns 1, else 0. */
 int live_status(struct live *l, int service, const char **status, struct buf *open_json);
+
+/* The engine's event time (its watermark), or the wall clock while it has
+ * seen nothing: what "now" is for the pages, so that a replayed trace shows
+ * its own last 24 hours (live, the watermark follows the clock). */
+int64_t live_now(struct live *l);
+
+#define LIVE_ID_MAX 128
+
+/* What the status pages show of one service, read under one lock. */
+struct live_view {
+    int64_t now;                  /* live_now() */
+    const char *status;           /* "ok", "degraded", "outage" */
+    char incident[LIVE_ID_MAX];   /* the open incident's id, "" when none */
+    char group[LIVE_ID_MAX];      /* its group's id, "" when none */
+    int64_t incident_start;       /* its onset, -1 when none */
+    int ncountries;               /* its anomalous countries (country.h) */
+    int countries[COUNTRY_SLOTS];
+    struct base total;            /* the service total's baseline */
+};
+
+/* Fill *out for a catalog service index (an unknown one reads as "ok" with
+ * an empty baseline). */
+void live_view(struct live *l, int service, struct live_view *out);
+
+/* A copy of the baseline of a service's total (country -1) or of one of its
+ * countries: det_baseline under the lock. */
+int live_baseline(struct live *l, int service, int country, struct base *out);
 
 #endif

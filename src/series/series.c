@@ -277,12 +277,24 @@ void series_add(struct series *s, int service, int country, int problem, int cou
     pthread_rwlock_unlock(&s->lock);
 }
 
+static int valid_series(const struct series *s, int service, int country)
+{
+    return service >= 0 && (size_t)service < s->services &&
+           (country == SERIES_ALL_COUNTRIES || (country >= 0 && country < COUNTRY_SLOTS));
+}
+
+/* The track of a valid (service, country), or NULL when the country has none. */
+static const struct track *find_track(const struct series *s, int service, int country)
+{
+    return country == SERIES_ALL_COUNTRIES
+               ? s->total[service]
+               : s->country[(size_t)service * COUNTRY_SLOTS + (size_t)country];
+}
+
 long series_query(struct series *s, int service, int country, int64_t from, int64_t to,
                   int step, struct series_point *out, size_t n)
 {
-    if (step <= 0 || step % 60 != 0 || service < 0 || (size_t)service >= s->services)
-        return -1;
-    if (country != SERIES_ALL_COUNTRIES && (country < 0 || country >= COUNTRY_SLOTS))
+    if (step <= 0 || step % 60 != 0 || !valid_series(s, service, country))
         return -1;
 
     /* Points are buckets [b * step, (b + 1) * step) for b in [first, end);
@@ -304,9 +316,7 @@ long series_query(struct series *s, int service, int country, int64_t from, int6
     int64_t width = by_hour ? step / 3600 : step / 60; /* ring tags per point */
 
     pthread_rwlock_rdlock(&s->lock);
-    const struct track *t = country == SERIES_ALL_COUNTRIES
-                                ? s->total[service]
-                                : s->country[(size_t)service * COUNTRY_SLOTS + (size_t)country];
+    const struct track *t = find_track(s, service, country);
     for (uint64_t i = 0; i < count; i++) {
         int64_t b = first + (int64_t)i;
         memset(&out[i], 0, sizeof(out[i]));
@@ -316,6 +326,25 @@ long series_query(struct series *s, int service, int country, int64_t from, int6
     }
     pthread_rwlock_unlock(&s->lock);
     return (long)count;
+}
+
+long series_recent(struct series *s, int service, int country, int64_t end, int minutes,
+                   struct series_point *out, size_t n)
+{
+    if (minutes < 1 || !valid_series(s, service, country) || n > LONG_MAX)
+        return -1;
+    int64_t last = ceil_div(end, 60); /* first minute tag after the buckets */
+    pthread_rwlock_rdlock(&s->lock);
+    const struct track *t = find_track(s, service, country);
+    for (size_t i = 0; i < n; i++) {
+        int64_t lo = last - (int64_t)(n - i) * minutes;
+        memset(&out[i], 0, sizeof(out[i]));
+        out[i].t = lo * 60;
+        if (t)
+            ring_sum(&t->minute, lo, minutes, &out[i]);
+    }
+    pthread_rwlock_unlock(&s->lock);
+    return (long)n;
 }
 
 size_t series_countries(struct series *s, int service, int *out, size_t n)

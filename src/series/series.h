@@ -94,6 +94,17 @@ void series_add(struct series *s, int service, int country, int problem, int cou
 long series_query(struct series *s, int service, int country, int64_t from, int64_t to,
                   int step, struct series_point *out, size_t n);
 
+/* Fill out[0..n) with n consecutive buckets of `minutes` minutes that end
+ * at `end` rounded up to a minute: out[n - 1] covers [end - minutes * 60,
+ * end), out[i].t is the start of bucket i. Sums of minute-ring slots, so the
+ * buckets need not start on the hour ("the last 24 hours up to now, hour by
+ * hour"); minutes older than the minute window count 0. Returns n, or -1 for
+ * minutes < 1 or a service or country out of range (as series_query). Work,
+ * with the read lock held, is O(n * minutes) at most, nothing for a series
+ * with no report in the range. */
+long series_recent(struct series *s, int service, int country, int64_t end, int minutes,
+                   struct series_point *out, size_t n);
+
 /* Countries that have a series for this service, in increasing index order:
  * writes up to n country indexes into out and returns how many there are in
  * all (0 for a service out of range). */

@@ -2,7 +2,8 @@
  *
  * store_open takes an flock on DIR/downwatch.lock (one downwatch per data
  * directory), checks DIR/downwatch.db (readable, quick_check, application_id,
- * user_version), installs schema version 1 in one transaction and maps the
+ * user_version), installs the schema (or upgrades an older file) in one
+ * transaction and maps the
  * catalog's dense indexes to the stable ids of the services table. Submitters
  * append batches to a FIFO under a mutex; one writer thread takes the whole
  * queue, inserts every row with one prepared statement inside one BEGIN
@@ -33,7 +34,7 @@
 #include "core/log.h"
 #include "core/timeutil.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 #define STORE_APPLICATION_ID 0x64776368 /* "dwch" in the file header */
 #define STORE_BUSY_TIMEOUT_MS 1000      /* waits inside SQLite while opening, and for scans */
 #define STORE_BUSY_PAUSE_NS 10000000L   /* between two retries of a busy transaction */
@@ -56,8 +57,9 @@ static const char schema_sql[] =
     "  hour INTEGER PRIMARY KEY,"
     "  first_id INTEGER NOT NULL);";
 
-/* Version 2 added the incidents; a version 1 file gets them at open. */
-static const char incidents_sql[] =
+/* Version 2 added the incidents, version 3 the official updates; an older
+ * file gets what it lacks at open. */
+static const char upgrade_sql[] =
     "CREATE TABLE IF NOT EXISTS incidents("
     "  id TEXT PRIMARY KEY,"
     "  service TEXT NOT NULL,"
@@ -73,7 +75,14 @@ static const char incidents_sql[] =
     "  updated INTEGER NOT NULL,"
     "  event TEXT NOT NULL,"
     "  json TEXT NOT NULL,"
-    "  PRIMARY KEY(incident, updated, event)) WITHOUT ROWID;";
+    "  PRIMARY KEY(incident, updated, event)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS official_updates("
+    "  id INTEGER PRIMARY KEY,"
+    "  incident TEXT NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  text TEXT NOT NULL,"
+    "  status TEXT);"
+    "CREATE INDEX IF NOT EXISTS official_updates_by_incident ON official_updates(incident, id);";
 
 static const char insert_sql[] =
     "INSERT INTO reports(ts, received, service, country, problem, counted, voter, client)"
@@ -399,9 +408,11 @@ static int install(struct store *s, const struct catalog *cat, int fresh, char *
         if (rc != SQLITE_OK)
             goto fail;
     }
-    rc = sqlite3_exec(s->db, incidents_sql, NULL, NULL, NULL);
+    char version[48];
+    snprintf(version, sizeof(version), "PRAGMA user_version=%d", STORE_SCHEMA_VERSION);
+    rc = sqlite3_exec(s->db, upgrade_sql, NULL, NULL, NULL);
     if (rc == SQLITE_OK)
-        rc = sqlite3_exec(s->db, "PRAGMA user_version=2", NULL, NULL, NULL);
+        rc = sqlite3_exec(s->db, version, NULL, NULL, NULL);
     if (rc != SQLITE_OK)
         goto fail;
     rc = sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO services(name) VALUES(?)", -1, &st, NULL);
@@ -912,10 +923,11 @@ static int put_once(sqlite3 *db, const struct store_incident *rows, size_t n)
     return rc;
 }
 
-int store_put_incidents(struct store *s, const struct store_incident *rows, size_t n)
+/* Run one short write transaction, write(db, arg), on the writer's
+ * connection, retrying briefly while another process holds the database.
+ * Returns an SQLite result code. */
+static int write_retrying(struct store *s, int (*write)(sqlite3 *db, void *arg), void *arg)
 {
-    if (n == 0)
-        return 0;
     int rc = SQLITE_BUSY;
     for (int attempt = 0; attempt < PUT_ATTEMPTS && (rc & 0xff) == SQLITE_BUSY; attempt++) {
         if (attempt) {
@@ -923,9 +935,29 @@ int store_put_incidents(struct store *s, const struct store_incident *rows, size
             nanosleep(&pause, NULL);
         }
         pthread_mutex_lock(&s->dbmu);
-        rc = put_once(s->db, rows, n);
+        rc = write(s->db, arg);
         pthread_mutex_unlock(&s->dbmu);
     }
+    return rc;
+}
+
+struct incident_rows {
+    const struct store_incident *rows;
+    size_t n;
+};
+
+static int put_rows(sqlite3 *db, void *arg)
+{
+    const struct incident_rows *r = arg;
+    return put_once(db, r->rows, r->n);
+}
+
+int store_put_incidents(struct store *s, const struct store_incident *rows, size_t n)
+{
+    if (n == 0)
+        return 0;
+    struct incident_rows r = {rows, n};
+    int rc = write_retrying(s, put_rows, &r);
     return rc == SQLITE_OK ? 0 : sqlite_errno(s->db, rc);
 }
 
@@ -991,13 +1023,53 @@ out:
     return count;
 }
 
-int store_get_incident(struct store *s, const char *id, struct buf *out)
+static void pass_state(sqlite3_stmt *st, const char *id, const struct store_incident_reader *r)
+{
+    (void)id;
+    r->state(r->arg, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
+             (const char *)sqlite3_column_text(st, 2), (size_t)sqlite3_column_bytes(st, 2));
+}
+
+static void pass_update(sqlite3_stmt *st, const char *id, const struct store_incident_reader *r)
+{
+    struct store_update u = {
+        .id = sqlite3_column_int64(st, 0),
+        .incident = id,
+        .at = sqlite3_column_int64(st, 1),
+        .text = (const char *)sqlite3_column_text(st, 2),
+        .status = (const char *)sqlite3_column_text(st, 3),
+    };
+    r->update(r->arg, &u);
+}
+
+/* Run sql, which selects rows of the incident bound as ?1, and hand each
+ * row to pass. Returns an SQLite result code. */
+static int each_row(sqlite3 *db, const char *sql, const char *id,
+                    void (*pass)(sqlite3_stmt *st, const char *id,
+                                 const struct store_incident_reader *r),
+                    const struct store_incident_reader *r)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        pass(st, id, r);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+int store_get_incident(struct store *s, const char *id, struct buf *out,
+                       const struct store_incident_reader *r)
 {
     sqlite3 *db = reader(s);
     sqlite3_stmt *st = NULL;
     int found = -1;
-    if (!db || sqlite3_prepare_v2(db, "SELECT json FROM incidents WHERE id = ?", -1, &st,
-                                  NULL) != SQLITE_OK)
+    /* One read transaction: the state, its timeline and its updates agree. */
+    if (!db || sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "SELECT json FROM incidents WHERE id = ?", -1, &st, NULL) !=
+            SQLITE_OK)
         goto out;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
@@ -1005,30 +1077,104 @@ int store_get_incident(struct store *s, const char *id, struct buf *out)
         found = rc == SQLITE_DONE ? 0 : -1;
         goto out;
     }
-    buf_puts(out, "{\"incident\":");
     buf_append(out, sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
-    buf_puts(out, ",\"timeline\":[");
+    if (each_row(db,
+                 "SELECT updated, event, json FROM incident_updates"
+                 " WHERE incident = ?1 ORDER BY updated, event",
+                 id, pass_state, r) == SQLITE_OK &&
+        each_row(db,
+                 "SELECT id, at, text, status FROM official_updates"
+                 " WHERE incident = ?1 ORDER BY id",
+                 id, pass_update, r) == SQLITE_OK)
+        found = 1;
+out:
     sqlite3_finalize(st);
-    st = NULL;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT updated, event, json FROM incident_updates"
-                           " WHERE incident = ? ORDER BY updated, event",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (db && !sqlite3_get_autocommit(db))
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    reader_done(s, db);
+    return found;
+}
+
+/* ---- official updates and groups ---------------------------------------- */
+
+static int insert_update(sqlite3 *db, void *arg)
+{
+    struct store_update *u = arg;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db,
+                                "INSERT INTO official_updates(incident, at, text, status)"
+                                " SELECT ?1, ?2, ?3, ?4 WHERE EXISTS"
+                                " (SELECT 1 FROM incidents WHERE id = ?1)",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, u->incident, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, u->at);
+    sqlite3_bind_text(st, 3, u->text, -1, SQLITE_STATIC);
+    if (u->status)
+        sqlite3_bind_text(st, 4, u->status, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 4);
+    rc = sqlite3_step(st);
+    u->id = rc == SQLITE_DONE && sqlite3_changes(db) == 1 ? sqlite3_last_insert_rowid(db) : 0;
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+int store_add_update(struct store *s, struct store_update *u)
+{
+    int rc = write_retrying(s, insert_update, u);
+    if (rc != SQLITE_OK)
+        return sqlite_errno(s->db, rc);
+    return u->id > 0;
+}
+
+long store_list_groups(struct store *s, const struct store_group_filter *f,
+                       void (*fn)(void *arg, const struct store_group_member *m), void *arg)
+{
+    sqlite3 *db = reader(s);
+    sqlite3_stmt *st = NULL;
+    long groups = -1;
+    /* A group is named after its first incident, whose grp is its own id;
+     * an incident that never grouped is a group of one under its own id. */
+    if (!db || sqlite3_prepare_v2(db,
+                                  "WITH g AS ("
+                                  "  SELECT coalesce(grp, id) AS gid, min(start) AS gstart"
+                                  "  FROM incidents GROUP BY gid"
+                                  "  HAVING count(*) >= ?1 AND (?2 = 0 OR sum(end IS NULL) > 0)"
+                                  "     AND (?3 IS NULL OR gid = ?3)"
+                                  "  ORDER BY gstart DESC, gid LIMIT ?4)"
+                                  " SELECT g.gid, i.id, i.service, i.start, i.end"
+                                  " FROM g JOIN incidents i ON coalesce(i.grp, i.id) = g.gid"
+                                  " ORDER BY g.gstart DESC, g.gid, i.start, i.id",
+                                  -1, &st, NULL) != SQLITE_OK)
         goto out;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    int n = 0;
+    sqlite3_bind_int(st, 1, f->min_incidents);
+    sqlite3_bind_int(st, 2, f->open_only);
+    if (f->id)
+        sqlite3_bind_text(st, 3, f->id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, f->limit);
+    int rc;
+    char last[256] = "";
+    groups = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        char at[32];
-        time_format(sqlite3_column_int64(st, 0), at, sizeof(at));
-        buf_printf(out, "%s{\"at\":\"%s\",\"event\":\"%s\",\"incident\":", n++ ? "," : "", at,
-                   (const char *)sqlite3_column_text(st, 1));
-        buf_append(out, sqlite3_column_text(st, 2), (size_t)sqlite3_column_bytes(st, 2));
-        buf_putc(out, '}');
+        struct store_group_member m = {
+            .group = (const char *)sqlite3_column_text(st, 0),
+            .id = (const char *)sqlite3_column_text(st, 1),
+            .service = (const char *)sqlite3_column_text(st, 2),
+            .start = sqlite3_column_int64(st, 3),
+            .end = sqlite3_column_type(st, 4) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 4),
+        };
+        if (strcmp(m.group, last) != 0) {
+            groups++;
+            snprintf(last, sizeof(last), "%s", m.group);
+        }
+        fn(arg, &m);
     }
-    buf_puts(out, "]}");
-    found = rc == SQLITE_DONE ? 1 : -1;
+    if (rc != SQLITE_DONE)
+        groups = -1;
 out:
     sqlite3_finalize(st);
     reader_done(s, db);
-    return found;
+    return groups;
 }

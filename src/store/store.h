@@ -13,7 +13,7 @@
  * One downwatch per data directory: an flock on DIR/downwatch.lock makes a
  * second server on the same directory refuse to start.
  *
- * Schema (PRAGMA application_id 0x64776368 "dwch", user_version 2;
+ * Schema (PRAGMA application_id 0x64776368 "dwch", user_version 3;
  * docs/storage.md has the details):
  *   services(id INTEGER PRIMARY KEY, name TEXT UNIQUE)  - stable service ids
  *   reports(id INTEGER PRIMARY KEY, ts, received, service, country,
@@ -22,7 +22,10 @@
  *   incidents(id TEXT PRIMARY KEY, service, grp, start, detected_at, end,
  *             updated, json)                             - latest state
  *   incident_updates(incident, updated, event, json)     - their timelines
- * (version 2 added the incidents; a version 1 file is upgraded at open)
+ *   official_updates(id INTEGER PRIMARY KEY, incident, at, text, status)
+ *                                                        - what the vendor said
+ * (version 2 added the incidents, version 3 the official updates; an older
+ * file is upgraded at open)
  * reports.service is a services.id (not the catalog index, which changes
  * with the catalog), country the country.h index, problem the rep_problem
  * value, voter the 64-bit hash that the vote guard keyed the report by (as a
@@ -178,9 +181,60 @@ struct store_incident_filter {
 long store_list_incidents(struct store *s, const struct store_incident_filter *f,
                           struct buf *out);
 
-/* Append one incident as {"incident":{...},"timeline":[{"event","at",
- * "incident"},...]} to out. Returns 1, 0 when there is no such id, -1 on a
- * read error. */
-int store_get_incident(struct store *s, const char *id, struct buf *out);
+/* An official update: what the service's operator said about an incident. */
+struct store_update {
+    int64_t id;           /* assigned by store_add_update, increasing */
+    const char *incident; /* the incident's id */
+    int64_t at;           /* when it was posted (server wall clock), Unix seconds */
+    const char *text;     /* valid UTF-8 (the API checks it) */
+    const char *status;   /* "investigating", "identified", "monitoring",
+                             "resolved", or NULL */
+};
+
+/* How store_get_incident hands out an incident's history; the strings are
+ * valid during the call only. */
+struct store_incident_reader {
+    /* Each state it went through, oldest first: its event time, "opened",
+     * "updated" or "resolved", and the incident's JSON then (len bytes). */
+    void (*state)(void *arg, int64_t at, const char *event, const char *json, size_t len);
+    /* Each official update, oldest first. */
+    void (*update)(void *arg, const struct store_update *u);
+    void *arg;
+};
+
+/* Read one incident in one read transaction: append its latest JSON object
+ * to out, then pass its timeline and its official updates to r. Returns 1,
+ * 0 when there is no such id, -1 on a read error. */
+int store_get_incident(struct store *s, const char *id, struct buf *out,
+                       const struct store_incident_reader *r);
+
+/* Store an official update for the incident u->incident, if the store has
+ * that incident (checked in the same transaction), and set u->id. Returns
+ * 1, 0 when there is no such incident (nothing stored), or a negative
+ * errno-style code. */
+int store_add_update(struct store *s, struct store_update *u);
+
+/* Incidents that started together (one cause) share a group, named after
+ * the first of them; an incident that never grouped is a group of one
+ * under its own id. Which groups store_list_groups returns: */
+struct store_group_filter {
+    const char *id;      /* NULL: all; else only the group of that id */
+    int open_only;       /* only groups with an incident still open */
+    int min_incidents;   /* only groups of at least this many incidents */
+    int limit;           /* at most this many groups, the newest first */
+};
+
+/* One incident of a group, as store_list_groups passes it. */
+struct store_group_member {
+    const char *group, *id, *service;
+    int64_t start, end;  /* end -1 while open */
+};
+
+/* Call fn for every incident of the matching groups: the groups newest
+ * first (by their first start), a group's incidents together, by start.
+ * Returns the number of groups, or -1 when the database cannot be read
+ * (after some may have been passed). */
+long store_list_groups(struct store *s, const struct store_group_filter *f,
+                       void (*fn)(void *arg, const struct store_group_member *m), void *arg);
 
 #endif

@@ -815,30 +815,128 @@ static void test_open_refuses_a_schema_newer_than_this_program(void **state)
     struct fixture *f = *state;
     char err[256];
     store_close(open_store(f, 10));
-    exec_sql(f->db, "PRAGMA user_version=3");
+    exec_sql(f->db, "PRAGMA user_version=4");
     open_fails(f->dir, f->cat, err, sizeof(err));
-    assert_contains(err, "schema version 3, newer than this downwatch supports (2)");
+    assert_contains(err, "schema version 4, newer than this downwatch supports (3)");
+}
+
+/* store_get_incident's reader, into one text: "state AT EVENT JSON;" and
+ * "update ID TEXT STATUS;" items. */
+static void note_state(void *arg, int64_t at, const char *event, const char *json, size_t len)
+{
+    buf_printf(arg, "state %lld %s %.*s;", (long long)at, event, (int)len, json);
+}
+
+static void note_update(void *arg, const struct store_update *u)
+{
+    buf_printf(arg, "update %lld %s %s;", (long long)u->id, u->text, u->status ? u->status : "-");
+}
+
+static void put_incident(struct store *s, const char *id, const char *group, int64_t start,
+                         int64_t end)
+{
+    char json[160];
+    snprintf(json, sizeof(json), "{\"id\":\"%s\"}", id);
+    struct store_incident row = {id, "x", group, start, start + 30, end, start + 30, "opened",
+                                 json};
+    assert_int_equal(store_put_incidents(s, &row, 1), 0);
 }
 
 static void test_a_version_1_file_gets_the_incident_tables(void **state)
 {
     struct fixture *f = *state;
     store_close(open_store(f, 10));
-    exec_sql(f->db, "DROP TABLE incident_updates; DROP TABLE incidents; PRAGMA user_version=1");
+    exec_sql(f->db, "DROP TABLE incident_updates; DROP TABLE incidents;"
+                    "DROP TABLE official_updates; PRAGMA user_version=1");
     struct store *s = open_store(f, 10);
-    struct store_incident row = {"x-20240101T000000Z", "x", NULL, 1704067200, 1704067230, -1,
-                                 1704067230, "opened", "{\"id\":\"x-20240101T000000Z\"}"};
-    assert_int_equal(store_put_incidents(s, &row, 1), 0);
-    struct buf out;
+    put_incident(s, "x-20240101T000000Z", NULL, 1704067200, -1);
+    struct buf out, history;
     buf_init(&out);
+    buf_init(&history);
     struct store_incident_filter all = {.since = INT64_MIN, .limit = 10};
     assert_int_equal(store_list_incidents(s, &all, &out), 1);
     assert_string_equal(out.data, "{\"id\":\"x-20240101T000000Z\"}");
     buf_reset(&out);
-    assert_int_equal(store_get_incident(s, "x-20240101T000000Z", &out), 1);
-    assert_contains(out.data, "\"event\":\"opened\"");
-    assert_int_equal(store_get_incident(s, "nosuch", &out), 0);
+    struct store_incident_reader r = {note_state, note_update, &history};
+    assert_int_equal(store_get_incident(s, "x-20240101T000000Z", &out, &r), 1);
+    assert_string_equal(history.data, "state 1704067230 opened {\"id\":\"x-20240101T000000Z\"};");
+    assert_int_equal(store_get_incident(s, "nosuch", &out, &r), 0);
     buf_free(&out);
+    buf_free(&history);
+    store_close(s);
+}
+
+static void test_official_updates_need_the_incident_and_survive_a_reopen(void **state)
+{
+    struct fixture *f = *state;
+    store_close(open_store(f, 10));
+    /* A version 2 file (no official updates yet) is upgraded at open. */
+    exec_sql(f->db, "DROP TABLE official_updates; PRAGMA user_version=2");
+    struct store *s = open_store(f, 10);
+    put_incident(s, "x-20240101T000000Z", NULL, 1704067200, -1);
+    struct store_update first = {.incident = "x-20240101T000000Z", .at = 1704067300,
+                                 .text = "we know some people are having issues"};
+    struct store_update second = {.incident = "x-20240101T000000Z", .at = 1704067400,
+                                  .text = "fixed", .status = "resolved"};
+    struct store_update stray = {.incident = "nosuch", .at = 1704067400, .text = "?"};
+    assert_int_equal(store_add_update(s, &first), 1);
+    assert_int_equal(store_add_update(s, &second), 1);
+    assert_true(second.id > first.id);
+    assert_int_equal(store_add_update(s, &stray), 0);
+    store_close(s);
+
+    s = open_store(f, 10);
+    struct buf out, history;
+    buf_init(&out);
+    buf_init(&history);
+    struct store_incident_reader r = {note_state, note_update, &history};
+    assert_int_equal(store_get_incident(s, "x-20240101T000000Z", &out, &r), 1);
+    char want[256];
+    snprintf(want, sizeof(want),
+             "state 1704067230 opened {\"id\":\"x-20240101T000000Z\"};"
+             "update %lld we know some people are having issues -;update %lld fixed resolved;",
+             (long long)first.id, (long long)second.id);
+    assert_string_equal(history.data, want);
+    buf_free(&out);
+    buf_free(&history);
+    store_close(s);
+}
+
+/* Collects store_list_groups' rows as "group:id" items. */
+static void note_member(void *arg, const struct store_group_member *m)
+{
+    buf_printf(arg, "%s:%s%s;", m->group, m->id, m->end < 0 ? "(open)" : "");
+}
+
+static void test_groups_are_the_incidents_that_share_one_newest_first(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_store(f, 10);
+    put_incident(s, "a-1", "a-1", 1000, 5000);
+    put_incident(s, "b-1", "a-1", 1100, 4000);
+    put_incident(s, "c-1", NULL, 2000, 3000); /* alone */
+    put_incident(s, "d-1", "d-1", 9000, 9500);
+    put_incident(s, "e-1", "d-1", 9060, -1);
+    struct buf rows;
+    buf_init(&rows);
+    struct store_group_filter pairs = {.min_incidents = 2, .limit = 10};
+    assert_int_equal(store_list_groups(s, &pairs, note_member, &rows), 2);
+    assert_string_equal(rows.data, "d-1:d-1;d-1:e-1(open);a-1:a-1;a-1:b-1;");
+    buf_reset(&rows);
+    struct store_group_filter open = {.min_incidents = 2, .open_only = 1, .limit = 10};
+    assert_int_equal(store_list_groups(s, &open, note_member, &rows), 1);
+    assert_string_equal(rows.data, "d-1:d-1;d-1:e-1(open);");
+    buf_reset(&rows);
+    struct store_group_filter all = {.min_incidents = 1, .limit = 2};
+    assert_int_equal(store_list_groups(s, &all, note_member, &rows), 2);
+    assert_string_equal(rows.data, "d-1:d-1;d-1:e-1(open);c-1:c-1;");
+    buf_reset(&rows);
+    struct store_group_filter one = {.id = "a-1", .min_incidents = 1, .limit = 1};
+    assert_int_equal(store_list_groups(s, &one, note_member, &rows), 1);
+    assert_string_equal(rows.data, "a-1:a-1;a-1:b-1;");
+    struct store_group_filter none = {.id = "zz", .min_incidents = 1, .limit = 1};
+    assert_int_equal(store_list_groups(s, &none, note_member, &rows), 0);
+    buf_free(&rows);
     store_close(s);
 }
 
@@ -876,6 +974,8 @@ int main(int argc, char **argv)
         T(test_open_refuses_a_corrupt_database),
         T(test_open_refuses_a_data_dir_in_use_by_another_store),
         T(test_a_version_1_file_gets_the_incident_tables),
+        T(test_official_updates_need_the_incident_and_survive_a_reopen),
+        T(test_groups_are_the_incidents_that_share_one_newest_first),
         T(test_open_refuses_a_schema_newer_than_this_program),
         T(test_open_refuses_an_sqlite_database_of_another_program),
 #undef T
