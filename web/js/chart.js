@@ -2,7 +2,7 @@
 // of reports in 15-minute buckets against the normal band, and the small
 // sparklines of the home page. Drawn at the container's pixel width (text
 // stays readable on a phone), in the viewer's time zone.
-import { svg, el, t, num, clock } from '/assets/js/core.js';
+import { svg, el, t, num, pct, clock, problemName } from '/assets/js/core.js';
 
 // 1, 2, 5 × 10^k: a step giving about `count` ticks up to max.
 function niceStep(max, count) {
@@ -16,7 +16,7 @@ function niceStep(max, count) {
  * oldest first, step seconds each. Returns an <svg> sized for `width`.
  */
 export function reportsChart(points, step, width) {
-  const W = Math.max(300, Math.round(width)), H = W < 560 ? 220 : 280;
+  const W = Math.max(280, Math.round(width)), H = W < 560 ? 220 : 300;
   const m = { l: 46, r: 10, t: 14, b: 30 };
   const iw = W - m.l - m.r, ih = H - m.t - m.b;
   const n = Math.max(points.length, 1);
@@ -89,7 +89,23 @@ export function sparkline(values, status) {
   const py = (v) => H - 2 - (v / max) * (H - 4);
   let line = '';
   values.forEach((v, i) => { line += `${i ? 'L' : 'M'}${px(i).toFixed(1)} ${py(v).toFixed(1)}`; });
-  return svg('svg', { class: 'spark ' + (status || 'ok'), viewBox: `0 0 ${W} ${H}`, width: W, height: H, 'aria-hidden': 'true', focusable: 'false' },
+  const quiet = values.every((v) => !v) ? ' quiet' : '';
+  return svg('svg', { class: 'spark ' + (status || 'ok') + quiet, viewBox: `0 0 ${W} ${H}`, width: W, height: H, 'aria-hidden': 'true', focusable: 'false' },
     svg('path', { class: 'area', d: `${line}L${W} ${H}L0 ${H}Z` }),
     svg('path', { class: 'line', d: line }));
+}
+
+/** Problem shares ({login: 0.3, …}) as labelled bars, largest first;
+ * shares under half a percent are left out. */
+export function problemBars(shares) {
+  const rows = Object.entries(shares || {}).filter(([, v]) => v >= 0.005).sort((a, b) => b[1] - a[1]);
+  if (!rows.length) return null;
+  return el('ol', { class: 'bars' }, rows.map(([p, v]) => {
+    const fill = el('span', { class: 'fill' });
+    fill.style.width = Math.max(2, Math.round(v * 100)) + '%'; // CSSOM: allowed by the CSP
+    return el('li', { 'data-problem': p },
+      el('span', { class: 'label' }, problemName(p)),
+      el('span', { class: 'value' }, pct(v)),
+      el('span', { class: 'track', 'aria-hidden': 'true' }, fill));
+  }));
 }

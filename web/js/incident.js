@@ -3,9 +3,10 @@
 // the detector acted on, the other services of its group, and the
 // official updates posted through the admin API.
 import {
-  api, el, t, tn, tx, num, pct, start, setTitle, problemName, countryName, statusName,
+  api, el, t, tn, tx, num, start, setTitle, countryName, statusName,
   timeEl, duration, secondsBetween, lang,
 } from '/assets/js/core.js';
+import { problemBars } from '/assets/js/chart.js';
 
 const id = decodeURIComponent(location.pathname.split('/')[2] || '');
 
@@ -33,7 +34,7 @@ export function moments(inc, timeline) {
   let prev = [], peakShown = false;
   for (const step of timeline) {
     const st = step.incident || {};
-    const at = step.updated || st.updated;
+    const at = step.at || step.updated || st.updated;
     const now = st.countries || [];
     const added = step.countries_added || now.filter((c) => !prev.includes(c));
     const removed = step.countries_removed || prev.filter((c) => !now.includes(c));
@@ -75,7 +76,7 @@ function render(d, main) {
   setTitle(t('incident.title', { name }));
   const lasted = open ? secondsBetween(inc.start, now) : secondsBetween(inc.start, inc.end);
   const ratio = inc.expected > 0 ? inc.observed / inc.expected : null;
-  const shares = Object.entries(inc.problems || {}).sort((a, b) => b[1] - a[1]);
+  const shares = problemBars(inc.problems);
   const updates = [...d.updates].sort((a, b) => (a.at < b.at ? 1 : -1));
   const steps = moments(inc, d.timeline);
 
@@ -92,7 +93,7 @@ function render(d, main) {
           ? tx('incident.open.detail', { time: timeEl(inc.start, now), duration: duration(lasted) })
           : tx('incident.resolved.detail', { from: timeEl(inc.start, now), to: timeEl(inc.end, now), duration: duration(lasted) })),
         el('p', { class: 'updated' }, tx('page.updated', { time: timeEl(now, now) })))),
-    el('div', { class: 'incident-grid' },
+    el('div', { class: 'page-grid' }, el('div', { class: 'col-main' },
       el('section', { class: 'card updates', 'aria-labelledby': 'updates-h', id: 'updates' },
         el('h2', { id: 'updates-h' }, t('updates.heading')),
         updates.length ? el('ol', { class: 'update-list' }, updates.map((u) => el('li', { class: 'update', 'data-id': u.id },
@@ -103,6 +104,8 @@ function render(d, main) {
       el('section', { class: 'card timeline', 'aria-labelledby': 'timeline-h', id: 'timeline' },
         el('h2', { id: 'timeline-h' }, t('timeline.heading')),
         el('ol', { class: 'moments' }, steps.map((m) => momentItem(m, now)))),
+      related(d, now)),
+      el('div', { class: 'col-side' },
       el('section', { class: 'card evidence', 'aria-labelledby': 'evidence-h', id: 'evidence' },
         el('h2', { id: 'evidence-h' }, t('evidence.heading')),
         el('dl', { class: 'facts' },
@@ -117,24 +120,21 @@ function render(d, main) {
           el('dt', null, t('evidence.detected')),
           el('dd', null, tx('evidence.detected.detail', { time: timeEl(inc.detected_at, now),
             delay: duration(secondsBetween(inc.start, inc.detected_at)) })),
-          el('dt', null, t('evidence.score')), el('dd', null, t('evidence.score.detail', { s: num(inc.score || 0, 1) })),
-          el('dt', null, t('evidence.countries')), el('dd', null, list((inc.countries || []).map(countryName)) || '–')),
-        shares.length ? el('h3', null, t('problems.heading')) : null,
-        shares.length ? el('ol', { class: 'bars' }, shares.map(([p, v]) => {
-          const bar = el('span', { class: 'fill' });
-          bar.style.width = Math.max(2, Math.round(v * 100)) + '%';
-          return el('li', null, el('span', { class: 'label' }, problemName(p)), el('span', { class: 'value' }, pct(v)),
-            el('span', { class: 'track', 'aria-hidden': 'true' }, bar));
-        })) : null),
-      el('section', { class: 'card related', 'aria-labelledby': 'related-h', id: 'related' },
-        el('h2', { id: 'related-h' }, t('related.heading')),
-        d.related.length ? el('ul', { class: 'related-list' }, d.related.map((r) => {
-          const st = r.end ? 'ok' : 'outage';
-          return el('li', null,
-            el('a', { href: '/i/' + encodeURIComponent(r.id) }, nameOf(d, r.service)),
-            ' ', el('span', { class: 'pill ' + st }, r.end ? t('incident.resolved') : statusName('outage')),
-            el('span', { class: 'muted' }, ' · ', tx('incidents.since', { time: timeEl(r.start, now) })));
-        })) : el('p', { class: 'muted' }, t('related.none')))));
+          el('dt', null, t('evidence.score')),
+          el('dd', null, tx('evidence.score.detail', { power: el('sup', null, num(inc.score || 0)) })),
+          el('dt', null, t('evidence.countries')), el('dd', null, list((inc.countries || []).map(countryName)) || '–'))),
+      shares ? el('section', { class: 'card', 'aria-labelledby': 'inc-problems-h', id: 'problems' },
+        el('h2', { id: 'inc-problems-h' }, t('problems.heading')), shares) : null)));
+}
+
+function related(d, now) {
+  return el('section', { class: 'card related', 'aria-labelledby': 'related-h', id: 'related' },
+    el('h2', { id: 'related-h' }, t('related.heading')),
+    d.related.length ? el('ul', { class: 'related-list' }, d.related.map((r) => el('li', null,
+      el('a', { href: '/i/' + encodeURIComponent(r.id) }, nameOf(d, r.service)), ' ',
+      el('span', { class: 'pill ' + (r.end ? 'ok' : 'outage') }, r.end ? t('incident.resolved') : statusName('outage')),
+      el('span', { class: 'muted' }, ' · ', tx('incidents.since', { time: timeEl(r.start, now) })))))
+      : el('p', { class: 'muted' }, t('related.none')));
 }
 
 start(load, render);

@@ -4,10 +4,10 @@
 // incidents. Everything comes from the JSON API; after a report is sent
 // the page reads it again, so the count shown is the server's.
 import {
-  api, el, t, tn, tx, num, pct, start, setTitle, statusName, problemName, countryName,
+  api, el, t, tn, tx, num, start, setTitle, statusName, problemName, countryName,
   timeEl, duration, secondsBetween, randomHex, lang,
 } from '/assets/js/core.js';
-import { reportsChart, chartLegend } from '/assets/js/chart.js';
+import { reportsChart, chartLegend, problemBars } from '/assets/js/chart.js';
 import { worldMap, mapLegend } from '/assets/js/map.js';
 
 const id = decodeURIComponent(location.pathname.split('/')[2] || '');
@@ -27,8 +27,8 @@ async function load() {
 function listOf(items, max) {
   const shown = items.slice(0, max);
   const more = items.length - shown.length;
-  const text = new Intl.ListFormat(lang, { type: 'conjunction' }).format(shown);
-  return more > 0 ? t('list.more', { list: text, n: num(more) }) : text;
+  if (more > 0) return t('list.more', { list: shown.join(', '), n: num(more) });
+  return new Intl.ListFormat(lang, { type: 'conjunction' }).format(shown);
 }
 
 function topProblems(shares, n) {
@@ -57,14 +57,10 @@ function banner(d) {
       el('p', { class: 'updated' }, tx('page.updated', { time: timeEl(now, now) }))));
 }
 
-function total(points) {
-  return points.reduce((sum, p) => sum + (p.reports || 0), 0);
-}
-
 function chartCard(d) {
   const pts = d.series.points || [];
-  const count = total(pts);
-  const last = pts.length ? pts[pts.length - 1].reports : 0;
+  const count = d.svc.service.reports_24h || 0;
+  const last = pts.length ? pts[pts.length - 1] : { t: '', reports: 0 };
   let peak = null;
   for (const p of pts) if (!peak || p.reports > peak.reports) peak = p;
   const upper = Math.max(0, ...pts.map((p) => p.upper || 0));
@@ -74,7 +70,8 @@ function chartCard(d) {
       el('h2', { id: 'chart-h' }, t('chart.heading')),
       el('p', { class: 'big', id: 'count', 'data-count': count },
         el('strong', null, num(count)), ' ', tn('chart.reports', count))),
-    el('p', { class: 'muted' }, t('chart.last', { n: num(last) })),
+    el('p', { class: 'muted', id: 'recent', 'data-count': last.reports, 'data-t': last.t },
+      t('chart.last', { n: num(last.reports) })),
     el('figure', null, fig,
       el('figcaption', { id: 'chart-summary' }, peak && peak.reports
         ? tx('chart.summary', { n: num(peak.reports), time: timeEl(peak.t, d.svc.now), upper: num(upper) })
@@ -91,17 +88,9 @@ function drawChart(card) {
 let lastStep = 900;
 
 function problemsCard(d) {
-  const shares = Object.entries(d.svc.problems || {}).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]);
   return el('section', { class: 'card problems', 'aria-labelledby': 'problems-h', id: 'problems' },
     el('h2', { id: 'problems-h' }, t('problems.heading')),
-    shares.length ? el('ol', { class: 'bars' }, shares.map(([p, v]) => {
-      const bar = el('span', { class: 'fill' });
-      bar.style.width = Math.max(2, Math.round(v * 100)) + '%'; // CSSOM: allowed by the CSP
-      return el('li', { 'data-problem': p },
-        el('span', { class: 'label' }, problemName(p)),
-        el('span', { class: 'value' }, pct(v)),
-        el('span', { class: 'track', 'aria-hidden': 'true' }, bar));
-    })) : el('p', { class: 'muted' }, t('problems.none')));
+    problemBars(d.svc.problems) || el('p', { class: 'muted' }, t('problems.none')));
 }
 
 function countriesCard(d) {
@@ -112,13 +101,15 @@ function countriesCard(d) {
     el('thead', null, el('tr', null,
       el('th', { scope: 'col' }, t('countries.country')),
       el('th', { scope: 'col', class: 'num' }, t('countries.reports')),
-      el('th', { scope: 'col', class: 'num' }, t('countries.expected')),
+      el('th', { scope: 'col', class: 'num opt' }, t('countries.expected')),
       el('th', { scope: 'col', class: 'num' }, t('countries.excess')))),
     el('tbody', null, rows.map((c) => el('tr', { 'data-cc': c.country, class: c.anomalous ? 'anomalous' : null },
-      el('th', { scope: 'row' }, countryName(c.country),
-        c.anomalous ? el('span', { class: 'badge' }, t('countries.anomalous')) : null),
+      el('th', { scope: 'row' },
+        c.anomalous ? el('span', { class: 'dot', title: t('countries.anomalous') },
+          el('span', { class: 'visually-hidden' }, t('countries.anomalous'))) : null,
+        countryName(c.country)),
       el('td', { class: 'num' }, num(c.reports)),
-      el('td', { class: 'num' }, num(c.expected || 0, (c.expected || 0) < 10 ? 1 : 0)),
+      el('td', { class: 'num opt' }, num(c.expected || 0, (c.expected || 0) < 10 ? 1 : 0)),
       el('td', { class: 'num' }, c.excess > 0 ? '+' + num(c.excess) : '–'))))) :
     el('p', { class: 'muted' }, t('countries.none'));
   const card = el('section', { class: 'card countries-card', 'aria-labelledby': 'countries-h', id: 'countries-card' },
@@ -189,7 +180,7 @@ function reportCard(d, refresh) {
       await api('/api/v1/reports', { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: JSON.stringify(body) });
       await refresh();
       status.className = 'report-status done';
-      status.textContent = t('report.thanks', { n: num(Number(document.getElementById('count').dataset.count)) });
+      status.textContent = t('report.thanks', { n: num(Number(document.getElementById('recent').dataset.count)) });
     } catch (err) {
       status.className = 'report-status error';
       status.textContent = err.status === 429 ? t('report.toomany') : t('report.failed');
@@ -239,8 +230,11 @@ function render(d, main) {
       el('header', { class: 'page-head' },
         el('h1', null, s.name),
         el('p', { class: 'muted' }, [s.owner, s.category].filter(Boolean).join(' · '))),
-      el('div', { class: 'service-grid' },
-        sections.banner, reportCard(d, refreshNow), sections.chart, sections.problems, sections.countries, sections.incidents));
+      el('div', { class: 'page-grid' },
+        sections.banner,
+        el('div', { class: 'col-main' }, sections.chart, sections.incidents),
+        el('div', { class: 'col-side' }, reportCard(d, refreshNow), sections.problems),
+        sections.countries));
     window.addEventListener('resize', debounce(() => drawChart(document.getElementById('chart-card')), 150));
   } else {
     for (const [key, node] of Object.entries(sections)) {
