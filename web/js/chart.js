@@ -90,7 +90,10 @@ export function sparkline(values, status) {
   let line = '';
   values.forEach((v, i) => { line += `${i ? 'L' : 'M'}${px(i).toFixed(1)} ${py(v).toFixed(1)}`; });
   const quiet = values.every((v) => !v) ? ' quiet' : '';
-  return svg('svg', { class: 'spark ' + (status || 'ok') + quiet, viewBox: `0 0 ${W} ${H}`, width: W, height: H, 'aria-hidden': 'true', focusable: 'false' },
+  return svg('svg', {
+    class: 'spark ' + (status || 'ok') + quiet, viewBox: `0 0 ${W} ${H}`, width: W, height: H,
+    preserveAspectRatio: 'none', 'aria-hidden': 'true', focusable: 'false',
+  },
     svg('path', { class: 'area', d: `${line}L${W} ${H}L0 ${H}Z` }),
     svg('path', { class: 'line', d: line }));
 }

@@ -5,6 +5,7 @@ import { api, el, t, tn, tx, num, start, setTitle, statusName, timeEl, duration,
 import { sparkline } from '/assets/js/chart.js';
 
 const RANK = { outage: 0, degraded: 1, ok: 2 };
+const TRENDING = 1.5; // times the normal level, to be named on the trending strip
 
 async function load() {
   const [list, groups] = await Promise.all([api('/api/v1/services'), api('/api/v1/groups?open=1')]);
@@ -49,7 +50,7 @@ function eventCard(ev, now) {
 }
 
 function trending(services) {
-  const top = services.filter((s) => s.above_normal !== null && s.above_normal !== undefined && s.above_normal > 1)
+  const top = services.filter((s) => s.above_normal !== null && s.above_normal !== undefined && s.above_normal >= TRENDING)
     .sort((a, b) => b.above_normal - a.above_normal).slice(0, 6);
   if (!top.length) return null;
   return el('section', { class: 'trending', 'aria-labelledby': 'trending-h' },
@@ -63,10 +64,10 @@ function trending(services) {
 function serviceRow(s) {
   return el('li', { class: 'service ' + s.status, 'data-service': s.id, 'data-status': s.status },
     el('a', { href: '/s/' + encodeURIComponent(s.id), class: 'name' }, s.name),
+    pill(s.status),
     el('span', { class: 'category muted' }, s.category),
     sparkline(s.sparkline || [], s.status),
-    el('span', { class: 'count' }, tn('home.reports', s.reports_24h || 0)),
-    pill(s.status));
+    el('span', { class: 'count' }, tn('home.reports', s.reports_24h || 0)));
 }
 
 function sorted(services) {

@@ -121,7 +121,7 @@ function render(d, main) {
           el('dd', null, tx('evidence.detected.detail', { time: timeEl(inc.detected_at, now),
             delay: duration(secondsBetween(inc.start, inc.detected_at)) })),
           el('dt', null, t('evidence.score')),
-          el('dd', null, tx('evidence.score.detail', { power: el('sup', null, num(inc.score || 0)) })),
+          el('dd', null, tx('evidence.score.detail', { power: el('sup', null, new Intl.NumberFormat(lang, { useGrouping: false }).format(Math.round(inc.score || 0))) })),
           el('dt', null, t('evidence.countries')), el('dd', null, list((inc.countries || []).map(countryName)) || '–'))),
       shares ? el('section', { class: 'card', 'aria-labelledby': 'inc-problems-h', id: 'problems' },
         el('h2', { id: 'inc-problems-h' }, t('problems.heading')), shares) : null)));
