@@ -62,6 +62,8 @@ export function countryName(cc) {
 
 export const problemName = (p) => t('problem.' + p);
 export const statusName = (s) => t('status.' + s);
+/** A catalog category in the page's language (as it is when unknown). */
+export const categoryName = (c) => t('category.' + c, null, c);
 
 // Language: ?lang= (remembered), then the remembered choice, then the
 // browser's languages (what it sends as Accept-Language), then English.

@@ -1,7 +1,7 @@
 // home.js - the home page: open incident groups as one event each, the
 // services furthest above normal, and every service with its status and a
 // sparkline of its last 24 h, the ones in trouble first, searchable.
-import { api, el, t, tn, tx, num, start, setTitle, statusName, timeEl, duration, secondsBetween } from '/assets/js/core.js';
+import { api, el, t, tn, tx, categoryName, num, start, setTitle, statusName, timeEl, duration, secondsBetween } from '/assets/js/core.js';
 import { sparkline } from '/assets/js/chart.js';
 
 const RANK = { outage: 0, degraded: 1, ok: 2 };
@@ -65,7 +65,7 @@ function serviceRow(s) {
   return el('li', { class: 'service ' + s.status, 'data-service': s.id, 'data-status': s.status },
     el('a', { href: '/s/' + encodeURIComponent(s.id), class: 'name' }, s.name),
     pill(s.status),
-    el('span', { class: 'category muted' }, s.category),
+    el('span', { class: 'category muted' }, categoryName(s.category)),
     sparkline(s.sparkline || [], s.status),
     el('span', { class: 'count' }, tn('home.reports', s.reports_24h || 0)));
 }

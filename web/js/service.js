@@ -4,7 +4,7 @@
 // incidents. Everything comes from the JSON API; after a report is sent
 // the page reads it again, so the count shown is the server's.
 import {
-  api, el, t, tn, tx, num, start, setTitle, statusName, problemName, countryName,
+  api, el, t, tn, tx, num, start, setTitle, statusName, categoryName, problemName, countryName,
   timeEl, duration, secondsBetween, randomHex, lang,
 } from '/assets/js/core.js';
 import { reportsChart, chartLegend, problemBars } from '/assets/js/chart.js';
@@ -229,7 +229,7 @@ function render(d, main) {
       el('nav', { class: 'crumbs', 'aria-label': t('nav.crumbs') }, el('a', { href: '/' }, t('nav.home')), ' › ', s.name),
       el('header', { class: 'page-head' },
         el('h1', null, s.name),
-        el('p', { class: 'muted' }, [s.owner, s.category].filter(Boolean).join(' · '))),
+        el('p', { class: 'muted' }, [s.owner, categoryName(s.category)].filter(Boolean).join(' · '))),
       el('div', { class: 'page-grid' },
         sections.banner,
         el('div', { class: 'col-main' }, sections.chart, sections.incidents),
