@@ -53,12 +53,17 @@ static int is_json(const char *ctype)
     return n == strlen("application/json") && strncasecmp(ctype, "application/json", n) == 0;
 }
 
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
 /* Cut ASCII whitespace from both ends of text[0..*len); returns the start. */
 static char *trim(char *text, size_t *len)
 {
-    while (*len && strchr(" \t\r\n", text[*len - 1]))
+    while (*len && is_space(text[*len - 1]))
         (*len)--;
-    while (*len && strchr(" \t\r\n", text[0]))
+    while (*len && is_space(text[0]))
         text++, (*len)--;
     return text;
 }

@@ -701,6 +701,61 @@ static void random_reports_match_a_naive_reference(void **state)
     series_free(s);
 }
 
+/* ---------------------------------------------------------------- recent */
+
+static void recent_buckets_end_exactly_at_the_minute_of_end(void **state)
+{
+    (void)state;
+    struct series *s = make(1, 4, 1440, 840);
+    int64_t hour = T0 - T0 % 3600;
+    /* One report a minute for three hours, and one in BR at the last minute. */
+    for (int64_t t = hour; t < hour + 3 * 3600; t += 60)
+        series_add(s, 0, IN, REP_LOGIN, 1, t + 5);
+    series_add(s, 0, BR, REP_CALLS, 1, hour + 3 * 3600 - 30);
+    struct series_point p[3];
+    /* end 20:30 past the hour: the buckets are the 60 minutes before 21:00 (its
+     * minute's end), not clock hours. */
+    int64_t end = hour + 2 * 3600 + 20 * 60 + 30;
+    assert_int_equal(series_recent(s, 0, SERIES_ALL_COUNTRIES, end, 60, p, 3), 3);
+    assert_true(p[2].t == hour + 2 * 3600 + 21 * 60 - 3600);
+    assert_true(p[1].t == p[2].t - 3600);
+    assert_int_equal(p[2].reports, 60);
+    assert_int_equal(p[1].reports, 60);
+    assert_int_equal(p[0].reports, 21); /* from the first report on */
+    /* One bucket of a country, with its problems. */
+    assert_int_equal(series_recent(s, 0, BR, hour + 3 * 3600, 180, p, 1), 1);
+    assert_int_equal(p[0].clients, 1);
+    assert_int_equal(p[0].problems[REP_CALLS], 1);
+    assert_int_equal(series_recent(s, 0, GB, hour + 3 * 3600, 180, p, 1), 1);
+    assert_int_equal(p[0].reports, 0); /* a country without a series */
+    series_free(s);
+}
+
+static void recent_minutes_older_than_the_ring_count_zero(void **state)
+{
+    (void)state;
+    struct series *s = make(1, 4, 60, 840); /* an hour of minutes */
+    for (int64_t t = T0; t < T0 + 2 * 3600; t += 60)
+        series_add(s, 0, IN, REP_LOGIN, 1, t);
+    struct series_point p[2];
+    assert_int_equal(series_recent(s, 0, IN, T0 + 2 * 3600, 60, p, 2), 2);
+    assert_int_equal(p[1].reports, 60);
+    assert_int_equal(p[0].reports, 0);
+    series_free(s);
+}
+
+static void recent_rejects_bad_arguments(void **state)
+{
+    (void)state;
+    struct series *s = make(1, 4, 60, 24);
+    struct series_point p;
+    assert_int_equal(series_recent(s, 0, IN, T0, 0, &p, 1), -1);
+    assert_int_equal(series_recent(s, 1, IN, T0, 60, &p, 1), -1);
+    assert_int_equal(series_recent(s, 0, COUNTRY_SLOTS, T0, 60, &p, 1), -1);
+    assert_int_equal(series_recent(s, 0, SERIES_ALL_COUNTRIES, T0, 60, &p, 0), 0);
+    series_free(s);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -719,6 +774,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(query_never_writes_more_than_n_points),
         cmocka_unit_test(query_rejects_a_step_that_is_not_a_positive_multiple_of_60),
         cmocka_unit_test(query_rejects_an_unknown_service_or_country),
+        cmocka_unit_test(recent_buckets_end_exactly_at_the_minute_of_end),
+        cmocka_unit_test(recent_minutes_older_than_the_ring_count_zero),
+        cmocka_unit_test(recent_rejects_bad_arguments),
         cmocka_unit_test(series_cap_is_honoured_and_service_totals_still_count),
         cmocka_unit_test(series_countries_lists_countries_with_reports_in_index_order),
         cmocka_unit_test(memory_stays_bounded_by_max_series),
