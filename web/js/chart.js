@@ -11,16 +11,21 @@ function niceStep(max, count) {
   return 10 * p;
 }
 
+/** What a bar shows: the counted reports (one per person and vote window,
+ * `clients`), the unit of the baseline's normal band. */
+export const counted = (p) => (p.clients !== undefined ? p.clients : p.reports) || 0;
+
 /**
- * The reports chart. points: the API's [{t, reports, expected, upper}],
- * oldest first, step seconds each. Returns an <svg> sized for `width`.
+ * The reports chart. points: the API's [{t, reports, clients, expected,
+ * upper}], oldest first, step seconds each. Returns an <svg> sized for
+ * `width`.
  */
 export function reportsChart(points, step, width) {
   const W = Math.max(280, Math.round(width)), H = W < 560 ? 220 : 300;
   const m = { l: 46, r: 10, t: 14, b: 30 };
   const iw = W - m.l - m.r, ih = H - m.t - m.b;
   const n = Math.max(points.length, 1);
-  const top = Math.max(4, ...points.map((p) => Math.max(p.reports, p.upper || 0)));
+  const top = Math.max(4, ...points.map((p) => Math.max(counted(p), p.upper || 0)));
   const ystep = niceStep(top, 4), ymax = Math.ceil(top / ystep) * ystep;
   const x = (i) => m.l + (i * iw) / n;
   const y = (v) => m.t + ih - (v / ymax) * ih;
@@ -45,14 +50,15 @@ export function reportsChart(points, step, width) {
   // Bars, red where above the band.
   const gap = bw > 4 ? 1 : 0.5;
   points.forEach((p, i) => {
-    const h = (p.reports / ymax) * ih;
-    const hot = p.upper !== undefined && p.upper !== null && p.reports > p.upper;
+    const n = counted(p);
+    const h = (n / ymax) * ih;
+    const hot = p.upper !== undefined && p.upper !== null && n > p.upper;
     const end = new Date(new Date(p.t).getTime() + step * 1000).toISOString();
     parts.push(svg('rect', {
       class: hot ? 'bar hot' : 'bar', x: x(i) + gap / 2, y: y(0) - h, width: Math.max(bw - gap, 0.5), height: h,
-      'data-t': p.t, 'data-reports': p.reports, 'data-upper': p.upper,
+      'data-t': p.t, 'data-reports': n, 'data-upper': p.upper,
     }, svg('title', null, t('chart.bar', {
-      from: clock(p.t, false), to: clock(end), n: num(p.reports), upper: num(p.upper || 0, 0),
+      from: clock(p.t, false), to: clock(end), n: num(n), upper: num(p.upper || 0, 0),
     }))));
   });
   parts.push(svg('path', { class: 'typical', d: typical }));

@@ -7,7 +7,7 @@ import {
   api, el, t, tn, tx, num, start, setTitle, statusName, categoryName, problemName, countryName,
   timeEl, duration, secondsBetween, randomHex, lang,
 } from '/assets/js/core.js';
-import { reportsChart, chartLegend, problemBars } from '/assets/js/chart.js';
+import { reportsChart, chartLegend, problemBars, counted } from '/assets/js/chart.js';
 import { worldMap, mapLegend } from '/assets/js/map.js';
 
 const id = decodeURIComponent(location.pathname.split('/')[2] || '');
@@ -60,9 +60,9 @@ function banner(d) {
 function chartCard(d) {
   const pts = d.series.points || [];
   const count = d.svc.service.reports_24h || 0;
-  const last = pts.length ? pts[pts.length - 1] : { t: '', reports: 0 };
+  const last = pts.length ? pts[pts.length - 1] : { t: '' };
   let peak = null;
-  for (const p of pts) if (!peak || p.reports > peak.reports) peak = p;
+  for (const p of pts) if (!peak || counted(p) > counted(peak)) peak = p;
   const upper = Math.max(0, ...pts.map((p) => p.upper || 0));
   const fig = el('div', { class: 'chart-box', id: 'chart-box' });
   const card = el('section', { class: 'card chart-card', 'aria-labelledby': 'chart-h', id: 'chart-card' },
@@ -70,11 +70,11 @@ function chartCard(d) {
       el('h2', { id: 'chart-h' }, t('chart.heading')),
       el('p', { class: 'big', id: 'count', 'data-count': count },
         el('strong', null, num(count)), ' ', tn('chart.reports', count))),
-    el('p', { class: 'muted', id: 'recent', 'data-count': last.reports, 'data-t': last.t },
-      t('chart.last', { n: num(last.reports) })),
+    el('p', { class: 'muted', id: 'recent', 'data-count': counted(last), 'data-t': last.t },
+      t('chart.last', { n: num(counted(last)) })),
     el('figure', null, fig,
-      el('figcaption', { id: 'chart-summary' }, peak && peak.reports
-        ? tx('chart.summary', { n: num(peak.reports), time: timeEl(peak.t, d.svc.now), upper: num(upper) })
+      el('figcaption', { id: 'chart-summary' }, peak && counted(peak)
+        ? tx('chart.summary', { n: num(counted(peak)), time: timeEl(peak.t, d.svc.now), upper: num(upper) })
         : t('chart.empty')),
       chartLegend()));
   card.points = pts;
@@ -177,10 +177,13 @@ function reportCard(d, refresh) {
     status.className = 'report-status';
     status.textContent = t('report.sending');
     try {
-      await api('/api/v1/reports', { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: JSON.stringify(body) });
+      const answer = await api('/api/v1/reports', {
+        method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: JSON.stringify(body),
+      });
       await refresh();
+      const n = num(Number(document.getElementById('recent').dataset.count));
       status.className = 'report-status done';
-      status.textContent = t('report.thanks', { n: num(Number(document.getElementById('recent').dataset.count)) });
+      status.textContent = answer && answer.counted === 0 ? t('report.again', { n }) : t('report.thanks', { n });
     } catch (err) {
       status.className = 'report-status error';
       status.textContent = err.status === 429 ? t('report.toomany') : t('report.failed');
