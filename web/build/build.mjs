@@ -2,7 +2,7 @@
 // (cmake/embed_web.cmake). Run by `make build` (scripts/build-web) after
 // `npm ci`; needs no network.
 //
-//   pages/*.html  → dist/{index,service,incident}.html   (served at /, /s/…, /i/…)
+//   page.html     → dist/{index,service,incident}.html   (served at /, /s/…, /i/…)
 //   css, js, img  → dist/assets/<dir>/<name>.<hash>.<ext> (cached for a year)
 //   i18n/*.json   → dist/assets/i18n/<lang>.<hash>.json, with the country
 //                   names of that language from `i18n-iso-countries`
@@ -59,9 +59,27 @@ sources.set('/assets/js/langs.js',
   `export const LANGS = ${JSON.stringify(langs)};\n`);
 sources.set('/assets/map/world.svg', buildMap());
 
+// Pages: one template (page.html), one module each; the module's static
+// imports are preloaded, so the browser fetches them side by side rather
+// than one after the other.
+const PAGES = { 'index.html': 'home', 'service.html': 'service', 'incident.html': 'incident' };
+const IMPORT = /from '(\/assets\/js\/[\w.-]+\.js)'/g;
+function imports(path, seen = new Set()) {
+  if (!sources.has(path)) throw new Error(`${path} is not a file in web/`);
+  for (const [, dep] of sources.get(path).toString().matchAll(IMPORT)) {
+    if (!seen.has(dep)) {
+      seen.add(dep);
+      imports(dep, seen);
+    }
+  }
+  return seen;
+}
+const template = readFileSync(join(WEB, 'page.html'), 'utf8').replace(/<!--[\s\S]*?-->\n?/g, '');
 const pages = new Map();
-for (const n of readdirSync(join(WEB, 'pages')).filter((n) => n.endsWith('.html'))) {
-  pages.set('/' + n, readFileSync(join(WEB, 'pages', n), 'utf8'));
+for (const [file, script] of Object.entries(PAGES)) {
+  const preload = [...imports(`/assets/js/${script}.js`)].sort()
+    .map((p) => `<link rel="modulepreload" href="${p}">\n`).join('');
+  pages.set('/' + file, template.replaceAll('{{script}}', script).replace('{{preload}}', preload));
 }
 
 // Rewrite references, leaves first.

@@ -60,6 +60,9 @@ export function countryName(cc) {
   return (messages.country && messages.country[cc]) || cc;
 }
 
+/** Every country code the catalog names. */
+export const countryCodes = () => Object.keys(messages.country || {});
+
 export const problemName = (p) => t('problem.' + p);
 export const statusName = (s) => t('status.' + s);
 /** A catalog category in the page's language (as it is when unknown). */

@@ -4,7 +4,7 @@
 // incidents. Everything comes from the JSON API; after a report is sent
 // the page reads it again, so the count shown is the server's.
 import {
-  api, el, t, tn, tx, num, start, setTitle, statusName, categoryName, problemName, countryName,
+  api, el, t, tn, tx, num, start, setTitle, statusName, categoryName, problemName, countryName, countryCodes,
   timeEl, duration, secondsBetween, randomHex, lang,
 } from '/assets/js/core.js';
 import { reportsChart, chartLegend, problemBars, counted } from '/assets/js/chart.js';
@@ -195,24 +195,10 @@ function reportCard(d, refresh) {
     el('h2', { id: 'report-h' }, t('report.heading', { name: s.name })), form);
 }
 
+// Every country, by its name in the page's language.
 function countryOptions() {
-  const codes = countryCodes();
-  return codes.map(([cc, name]) => el('option', { value: cc }, name))
+  return countryCodes().map((cc) => el('option', { value: cc }, countryName(cc)))
     .sort((a, b) => a.textContent.localeCompare(b.textContent, lang));
-}
-
-let codesCache = null;
-function countryCodes() {
-  if (!codesCache) {
-    // Every country the catalog names, in its language.
-    codesCache = [];
-    for (let a = 65; a <= 90; a++) for (let b = 65; b <= 90; b++) {
-      const cc = String.fromCharCode(a, b);
-      const name = countryName(cc);
-      if (name !== cc) codesCache.push([cc, name]);
-    }
-  }
-  return codesCache;
 }
 
 // ---- the page -------------------------------------------------------
