@@ -239,6 +239,30 @@ await check('controls are labelled and reachable by keyboard', async () => {
   await ctx.close();
 });
 
+await check('after the evening (the trace replayed as it is): resolved, in the trace\'s own last 24 hours', async () => {
+  const ctx = await context();
+  const AFTER = process.env.DW_URL_AFTER;
+  const page = await ctx.newPage();
+  page.on('pageerror', (e) => problems.push(`after: ${e.message}`));
+  await page.goto(AFTER + '/i/' + encodeURIComponent(process.env.DW_RESOLVED), { waitUntil: 'networkidle' });
+  await page.waitForSelector('main[aria-busy=false]');
+  assert.match(await page.textContent('#banner h2'), /Resolved/);
+  const kinds = await page.$$eval('#timeline .moment', (ms) => ms.map((m) => m.dataset.kind));
+  assert.equal(kinds[0], 'opened');
+  assert.equal(kinds[kinds.length - 1], 'resolved');
+  // 16:30 UTC is 22:00 in India.
+  assert.match(await page.textContent('#banner'), /3 Apr, 22:0\d IST/);
+  await shot(page, 'incident-resolved-desktop-en');
+  await page.goto(AFTER + '/s/whatsapp', { waitUntil: 'networkidle' });
+  await page.waitForSelector('#map-box svg');
+  assert.equal(await page.$eval('#banner', (b) => b.dataset.status), 'ok');
+  const bars = await page.$$eval('svg.chart rect.bar', (rs) => rs.map((r) => ({ t: r.dataset.t, h: Number(r.getAttribute('height')) })));
+  const peak = bars.reduce((a, b) => (b.h > a.h ? b : a));
+  assert.match(peak.t, /^2024-04-03T1[67]:/, 'the spike of that evening: ' + peak.t);
+  await shot(page, 'service-after-desktop-en');
+  await ctx.close();
+});
+
 await browser.close();
 for (const p of problems) { console.log('FAIL ' + p); failures++; }
 if (weight !== null) console.log(`service page: ${weight} bytes transferred (${(weight / 1024).toFixed(1)} kB)`);

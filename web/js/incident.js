@@ -133,7 +133,9 @@ function related(d, now) {
     d.related.length ? el('ul', { class: 'related-list' }, d.related.map((r) => el('li', null,
       el('a', { href: '/i/' + encodeURIComponent(r.id) }, nameOf(d, r.service)), ' ',
       el('span', { class: 'pill ' + (r.end ? 'ok' : 'outage') }, r.end ? t('incident.resolved') : statusName('outage')),
-      el('span', { class: 'muted' }, ' · ', tx('incidents.since', { time: timeEl(r.start, now) })))))
+      el('span', { class: 'muted' }, ' · ', r.end
+        ? [timeEl(r.start, now), ' · ', duration(secondsBetween(r.start, r.end))]
+        : tx('incidents.since', { time: timeEl(r.start, now) })))))
       : el('p', { class: 'muted' }, t('related.none')));
 }
 
