@@ -113,7 +113,10 @@ function countriesCard(d) {
       el('td', { class: 'num' }, c.excess > 0 ? '+' + num(c.excess) : '–'))))) :
     el('p', { class: 'muted' }, t('countries.none'));
   const card = el('section', { class: 'card countries-card', 'aria-labelledby': 'countries-h', id: 'countries-card' },
-    el('h2', { id: 'countries-h' }, t('countries.heading')),
+    el('div', { class: 'card-head' },
+      el('h2', { id: 'countries-h' }, t('countries.heading')),
+      // The API counts countries over the open incident, else the last hour.
+      el('p', { class: 'muted' }, t(d.svc.incident ? 'countries.scope.incident' : 'countries.scope.hour'))),
     el('div', { class: 'countries-grid' }, el('div', null, mapBox, mapLegend()), el('div', { class: 'table-wrap' }, table)));
   worldMap(d.svc.countries || [], t('countries.map')).then((map) => mapBox.replaceChildren(map));
   return card;
