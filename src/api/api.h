@@ -75,6 +75,22 @@ void api__openapi(struct api *api, struct http_request *req, const char *rest);
 /* 405 for a method other than GET/HEAD on a read-only resource. */
 void api__read_only(struct http_request *req);
 
+/* An official update's body, read by api__parse_update. */
+#define UPDATE_TEXT_MAX 2000
+struct api_update {
+    char *text;         /* allocated (the caller frees it, also after a failure):
+                           1..UPDATE_TEXT_MAX bytes of UTF-8, trimmed, no control
+                           character but '\n' */
+    const char *status; /* "investigating", "identified", "monitoring",
+                           "resolved", or NULL */
+};
+
+/* Read a body {"text":"...","status":"..."|null} (strict JSON, no other
+ * field) into *out (which starts as {NULL, NULL}): 0, or -1 with an error
+ * code ("invalid_text", "unknown_field", ...) and a sentence. */
+int api__parse_update(const char *body, size_t len, struct api_update *out, const char **code,
+                      char *detail, size_t detsz);
+
 struct store_update;
 /* POST /api/v1/incidents/{id}/updates for the incident id (updates.c). */
 void api__post_update(struct api *api, struct http_request *req, const char *id);

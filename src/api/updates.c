@@ -23,7 +23,6 @@
 #include "http/server.h"
 #include "store/store.h"
 
-#define UPDATE_TEXT_MAX 2000
 #define UPDATE_TOKENS 16
 
 static const char *const statuses[] = {"investigating", "identified", "monitoring", "resolved"};
@@ -81,14 +80,7 @@ static int has_control(const char *text, size_t len)
     return 0;
 }
 
-/* The parsed body; text is allocated. */
-struct update_body {
-    char *text;
-    const char *status; /* one of statuses, or NULL */
-};
-
-/* Read the body into *out, or fill code and detail and return -1. */
-static int parse_body(const char *body, size_t len, struct update_body *out, const char **code,
+int api__parse_update(const char *body, size_t len, struct api_update *out, const char **code,
                       char *detail, size_t detsz)
 {
     jsmntok_t tok[UPDATE_TOKENS];
@@ -183,10 +175,10 @@ void api__post_update(struct api *api, struct http_request *req, const char *id)
     }
     size_t len;
     const char *body = http_body(req, &len);
-    struct update_body parsed = {NULL, NULL};
+    struct api_update parsed = {NULL, NULL};
     const char *code;
     char detail[200];
-    if (parse_body(body, len, &parsed, &code, detail, sizeof(detail)) < 0) {
+    if (api__parse_update(body, len, &parsed, &code, detail, sizeof(detail)) < 0) {
         free(parsed.text);
         api__error(req, 400, code, detail);
         return;

@@ -57,8 +57,10 @@ class StatusApiTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.TemporaryDirectory()
+        cls.addClassCleanup(cls.tmp.cleanup)
         cls.trace = cut_trace(cls.tmp.name)
         cls.srv = Server().start()
+        cls.addClassCleanup(cls.srv.cleanup)  # also when the replay below fails
         checks = unittest.TestCase()  # assertions outside a test
         replay_whole(checks, cls.srv, cls.trace, "--parallel", "1")
         cls.open = open_incidents(checks, cls.srv)
@@ -68,8 +70,6 @@ class StatusApiTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         assert cls.srv.stop() == 0, cls.srv.log()[-3000:]
-        cls.srv.cleanup()
-        cls.tmp.cleanup()
 
     def conforms(self, r, path, method="get", status=200):
         self.assertEqual(r.status, status, r)
