@@ -28,6 +28,7 @@
 #include "live/live.h"
 #include "series/series.h"
 #include "store/store.h"
+#include "web/web.h"
 
 #define DRAIN_TIMEOUT_MS 10000
 
@@ -43,6 +44,17 @@ static void usage(FILE *out)
             "--check-config checks the configuration, prints it and exits.\n"
             "\n");
     config_print_help(out);
+}
+
+/* The server's one handler: the JSON API under /api/, the status page
+ * (web.h) everywhere else. */
+static void route(struct http_request *req, void *ctx)
+{
+    const char *path = http_path(req);
+    if (strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0)
+        api_handle(req, ctx);
+    else
+        web_handle(req);
 }
 
 struct rebuild {
@@ -216,7 +228,7 @@ int serve_main(int argc, char **argv)
         .max_header = (size_t)cfg.max_header,
         .after_run = api_after_run,
     };
-    struct http_server *srv = http_start(&hc, api_handle, &api, err, sizeof(err));
+    struct http_server *srv = http_start(&hc, route, &api, err, sizeof(err));
     if (!srv) {
         fprintf(stderr, "downwatch serve: %s\n", err);
         close_stages(&st);
