@@ -26,6 +26,8 @@
  *   GET  /api/v1/events                  what downwatch did (admin token)
  *   GET  /api/v1/openapi.json            the OpenAPI 3.0.3 description
  *   GET  /api/v1/health                  liveness and store figures
+ *   GET  /api/v1/                        an index of these routes (/ is the
+ *                                        status page, src/web/)
  *
  * "Now" in the answers is the detector's watermark (live_now), so that a
  * replayed trace shows its own last 24 hours. Every JSON answer has

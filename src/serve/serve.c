@@ -32,6 +32,7 @@
 #include "notify/notify.h"
 #include "series/series.h"
 #include "store/store.h"
+#include "web/web.h"
 
 #define DRAIN_TIMEOUT_MS 10000
 
@@ -47,6 +48,17 @@ static void usage(FILE *out)
             "--check-config checks the configuration, prints it and exits.\n"
             "\n");
     config_print_help(out);
+}
+
+/* The server's one handler: the JSON API under /api/, the status page
+ * (web.h) everywhere else. */
+static void route(struct http_request *req, void *ctx)
+{
+    const char *path = http_path(req);
+    if (strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0)
+        api_handle(req, ctx);
+    else
+        web_handle(req);
 }
 
 struct rebuild {
@@ -112,10 +124,10 @@ static int open_stages(const struct config *cfg, struct stages *st, int with_sto
         .bucket_slots = (size_t)cfg->rate_slots,
         .vote_window = cfg->vote_window,
         .vote_slots = (size_t)cfg->vote_slots,
-        .prefix_rate = cfg->network_rate_limit,
-        .prefix_burst = cfg->network_rate_burst,
+        .network_rate = cfg->network_rate_limit,
+        .network_burst = cfg->network_rate_burst,
         .address_votes = cfg->address_votes,
-        .prefix_votes = cfg->network_votes,
+        .network_votes = cfg->network_votes,
     };
     st->guard = guard_new(&gc);
     struct series_config sc = {
@@ -242,7 +254,7 @@ int serve_main(int argc, char **argv)
         .max_header = (size_t)cfg.max_header,
         .after_run = api_after_run,
     };
-    struct http_server *srv = http_start(&hc, api_handle, &api, err, sizeof(err));
+    struct http_server *srv = http_start(&hc, route, &api, err, sizeof(err));
     if (!srv) {
         fprintf(stderr, "downwatch serve: %s\n", err);
         close_stages(&st);
