@@ -53,6 +53,25 @@ static int64_t silence_id(struct http_request *req, const char *rest)
     return 0;
 }
 
+/* {"version":1,"silence":...} when fn (notify_silence_get,
+ * notify_unsilence) writes one and returns 1; else nothing is answered and
+ * what fn returned is returned. */
+static int answer(struct api *api, struct http_request *req, int64_t id,
+                  int (*fn)(struct notify *n, int64_t id, struct buf *out))
+{
+    struct buf b;
+    buf_init(&b);
+    buf_puts(&b, "{\"version\":1,\"silence\":");
+    int rc = fn(api->notify, id, &b);
+    if (rc != 1) {
+        buf_free(&b);
+        return rc;
+    }
+    buf_putc(&b, '}');
+    api__json(req, 200, &b);
+    return 1;
+}
+
 /* Reads kind= and state= into f: 0, or -1 after answering 400. */
 static int parse_filter(struct http_request *req, struct notify_silence_filter *f)
 {
@@ -100,18 +119,8 @@ void api__silences(struct api *api, struct http_request *req, const char *rest)
             list(api, req, "silences", &f);
         return;
     }
-    if (id == 0)
-        return;
-    struct buf b;
-    buf_init(&b);
-    buf_puts(&b, "{\"version\":1,\"silence\":");
-    if (!notify_silence_get(api->notify, id, &b)) {
-        buf_free(&b);
+    if (id > 0 && answer(api, req, id, notify_silence_get) == 0)
         unknown_silence(req, rest);
-        return;
-    }
-    buf_putc(&b, '}');
-    api__json(req, 200, &b);
 }
 
 void api__silences_post(struct api *api, struct http_request *req, const char *rest)
@@ -128,18 +137,9 @@ void api__silences_delete(struct api *api, struct http_request *req, const char 
         api__method_not_allowed(req, "GET, HEAD, POST");
         return;
     }
-    if (id == 0)
+    int rc = id > 0 ? answer(api, req, id, notify_unsilence) : 1;
+    if (rc == 1)
         return;
-    struct buf b;
-    buf_init(&b);
-    buf_puts(&b, "{\"version\":1,\"silence\":");
-    int rc = notify_unsilence(api->notify, id, &b);
-    if (rc == 1) {
-        buf_putc(&b, '}');
-        api__json(req, 200, &b);
-        return;
-    }
-    buf_free(&b);
     if (rc == 0)
         unknown_silence(req, rest);
     else if (rc == -EALREADY)

@@ -61,24 +61,17 @@ int rules_add_subscription(struct store *s, const char *id, int64_t created, con
 }
 
 /* Delete the subscription (?1); its pending deliveries are cancelled by
- * the second statement of the same transaction. */
+ * a second statement of the same transaction. */
 static int delete_subscription(sqlite3 *db, void *arg)
 {
     struct change *c = arg;
     int rc = run_change(db, c);
     if (rc != SQLITE_OK || !c->changed)
         return rc;
-    sqlite3_stmt *st = NULL;
-    rc = sqlite3_prepare_v2(db,
-                            "UPDATE deliveries SET state = 'cancelled'"
+    struct change cancel = {"UPDATE deliveries SET state = 'cancelled'"
                             " WHERE subscription = ?1 AND state = 'pending'",
-                            -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return rc;
-    sqlite3_bind_text(st, 1, c->text1, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+                            c->text1, -1, -1, NULL, NULL, 0, 0, 0};
+    return run_change(db, &cancel);
 }
 
 int rules_delete_subscription(struct store *s, const char *id, const struct history_event *ev)
