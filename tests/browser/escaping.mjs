@@ -2,10 +2,12 @@
 // test_escaping.py against a server whose catalog names a service with
 // markup and whose incident has an official update with a script tag.
 // On each page: the literal text is visible, no element the markup would
-// have made exists, and window.__pwned was never set. Exits non-zero on
-// the first failed check.
+// have made exists, and window.__pwned was never set; the service page
+// announces the maintenance window in its banner. Exits non-zero on the
+// first failed check.
 //
-//   node escaping.mjs  (env: DW_URL, DW_INCIDENT, DW_NAME, DW_OWNER, DW_UPDATE, DW_SOURCE_DIR)
+//   node escaping.mjs  (env: DW_URL, DW_INCIDENT, DW_NAME, DW_OWNER, DW_UPDATE,
+//                       DW_MAINTENANCE, DW_SOURCE_DIR)
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
@@ -29,9 +31,10 @@ async function page(path) {
   return p;
 }
 
-async function shownAsText(path, texts) {
+async function shownAsText(path, texts, selector) {
   try {
     const p = await page(path);
+    if (selector) assert.ok(await p.$(selector), `${path}: no ${selector}`);
     const body = await p.evaluate(() => document.body.innerText);
     for (const t of texts) assert.ok(body.includes(t), `${path}: "${t}" is not shown as text`);
     assert.equal(await p.evaluate(() => window.__pwned), undefined, `${path}: injected script ran`);
@@ -45,7 +48,8 @@ async function shownAsText(path, texts) {
 }
 
 await shownAsText('/', [env.DW_NAME]);
-await shownAsText('/s/evil', [env.DW_NAME, env.DW_OWNER]);
+await shownAsText('/s/evil', [env.DW_NAME, env.DW_OWNER, env.DW_MAINTENANCE],
+  '#banner .maintenance[data-state=active]');
 await shownAsText('/i/' + env.DW_INCIDENT, [env.DW_NAME, env.DW_UPDATE]);
 await browser.close();
 process.exit(failures ? 1 : 0);

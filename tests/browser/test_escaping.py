@@ -1,9 +1,11 @@
 """Everything that comes from outside is shown as text, in real Chromium:
 a catalog file names a service with script and markup in its name and
 owner, it has an outage (a replayed trace), and an official update with a
-script tag is posted through the admin API. escaping.mjs opens the home,
-service and incident pages and checks that the markup shows up literally,
-that no injected element exists and that no injected script ran."""
+script tag is posted through the admin API, as is a maintenance window
+whose reason carries one (the service page announces it). escaping.mjs
+opens the home, service and incident pages and checks that the markup
+shows up literally, that no injected element exists and that no injected
+script ran."""
 import contextlib
 import json
 import os
@@ -21,6 +23,7 @@ CHROMIUM = os.environ.get("DW_CHROMIUM", "/usr/bin/chromium")
 NAME = '<script>window.__pwned = "name"</script>Evil & "Co"'
 OWNER = '<img src=x onerror="window.__pwned = \'owner\'">'
 UPDATE = '<script>window.__pwned = "update"</script><b>bold?</b> & more'
+MAINTENANCE = '<script>window.__pwned = "maintenance"</script>database upgrade'
 
 
 def outage_trace(path):
@@ -62,8 +65,15 @@ class EscapingTest(unittest.TestCase):
                             {"Content-Type": "application/json",
                              "Authorization": "Bearer " + ADMIN})
             self.assertEqual(r.status, 201, r)
+            r = srv.request("POST", "/api/v1/silences",
+                            json.dumps({"kind": "maintenance", "service": "evil",
+                                        "duration": "2h", "creator": "ops",
+                                        "reason": MAINTENANCE}),
+                            {"Content-Type": "application/json",
+                             "Authorization": "Bearer " + ADMIN})
+            self.assertEqual(r.status, 201, r)
             env = dict(os.environ, DW_SOURCE_DIR=ROOT, DW_URL="http://127.0.0.1:%d" % srv.port,
-                       DW_INCIDENT=incident, DW_NAME=NAME, DW_OWNER=OWNER, DW_UPDATE=UPDATE,
+                       DW_INCIDENT=incident, DW_NAME=NAME, DW_OWNER=OWNER, DW_UPDATE=UPDATE, DW_MAINTENANCE=MAINTENANCE,
                        DW_CHROMIUM=CHROMIUM)
             p = subprocess.run(["node", os.path.join(HERE, "escaping.mjs")], env=env,
                                capture_output=True, text=True, timeout=120)

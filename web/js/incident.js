@@ -92,6 +92,7 @@ function render(d, main) {
         el('p', null, open
           ? tx('incident.open.detail', { time: timeEl(inc.start, now), duration: duration(lasted) })
           : tx('incident.resolved.detail', { from: timeEl(inc.start, now), to: timeEl(inc.end, now), duration: duration(lasted) })),
+        inc.maintenance ? el('p', { id: 'during-maintenance' }, t('incident.maintenance')) : null,
         el('p', { class: 'updated' }, tx('page.updated', { time: timeEl(now, now) })))),
     el('div', { class: 'page-grid' }, el('div', { class: 'col-main' },
       el('section', { class: 'card updates', 'aria-labelledby': 'updates-h', id: 'updates' },

@@ -35,6 +35,16 @@ function topProblems(shares, n) {
   return Object.entries(shares || {}).sort((a, b) => b[1] - a[1]).slice(0, n).map(([p]) => problemName(p));
 }
 
+// Planned maintenance the operator announced: the window it is in, or the
+// next one; its reason is the operator's text, shown as text.
+function maintenanceLines(windows, now) {
+  return windows.filter((m) => m.next_window && (m.state === 'active' || m.state === 'scheduled'))
+    .map((m) => el('p', { class: 'maintenance', 'data-state': m.state },
+      tx(m.state === 'active' ? 'maintenance.active' : 'maintenance.scheduled', {
+        from: timeEl(m.next_window.starts_at, now), to: timeEl(m.next_window.ends_at, now),
+      }), ' ', el('span', { class: 'maintenance-reason' }, m.reason)));
+}
+
 function banner(d) {
   const s = d.svc, name = s.service.name, inc = s.incident, now = s.now;
   const status = s.status || 'ok';
@@ -51,6 +61,7 @@ function banner(d) {
   } else {
     lines.push(el('p', null, t('banner.ok.detail', { name })));
   }
+  lines.push(...maintenanceLines(s.maintenance || [], now));
   return el('section', { class: 'banner ' + status, role: 'status', id: 'banner', 'data-status': status },
     el('span', { class: 'banner-icon', 'aria-hidden': 'true' }, status === 'ok' ? '✓' : '!'),
     el('div', null, head, ...lines,
