@@ -1,6 +1,7 @@
 """Durability over real HTTP and real crashes: restart recovery, kill -9 at
 random moments (reports and incidents), a full write queue, a full disk,
 and refusals of unusable data dirs (read-only, corrupt, shared)."""
+import contextlib
 import json
 import os
 import random
@@ -209,7 +210,7 @@ class OverloadTest(unittest.TestCase):
         data = tempfile.mkdtemp(prefix="dw-busy-")
         try:
             with Server("--queue_max", "5", "--rate_limit", "0", "--network_rate_limit", "0",
-                   "--address_votes", "0", "--network_votes", "0", data_dir=data) as srv:
+                        "--address_votes", "0", "--network_votes", "0", data_dir=data) as srv:
                 self.assertEqual(srv.post_json(report(client="warm")).status, 202)
                 # Another process takes the database's write lock: commits stall.
                 db = sqlite3.connect(os.path.join(data, "downwatch.db"), timeout=1)
@@ -241,27 +242,33 @@ class OverloadTest(unittest.TestCase):
             shutil.rmtree(data, ignore_errors=True)
 
 
-def mount_tmpfs(path, size):
-    """Mount a small tmpfs (needs root); returns False where that is not allowed."""
-    if os.geteuid() != 0:
-        return False
-    return subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s" % size, "tmpfs", path],
-                          capture_output=True).returncode == 0
+@contextlib.contextmanager
+def tmpfs(test, size):
+    """A small tmpfs mounted for the block (needs root; skips the test
+    where that is not allowed), unmounted and removed after."""
+    mnt = tempfile.mkdtemp(prefix="dw-tmpfs-")
+    mounted = os.geteuid() == 0 and subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=%s" % size, "tmpfs", mnt],
+        capture_output=True).returncode == 0
+    if not mounted:
+        os.rmdir(mnt)
+        test.skipTest("cannot mount a tmpfs here")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", mnt], capture_output=True)
+        os.rmdir(mnt)
 
 
 class DiskFullTest(unittest.TestCase):
     def test_a_full_disk_refuses_reports_clearly_and_recovers_when_space_returns(self):
-        mnt = tempfile.mkdtemp(prefix="dw-full-")
-        if not mount_tmpfs(mnt, "4m"):
-            os.rmdir(mnt)
-            self.skipTest("cannot mount a tmpfs here")
-        try:
+        with tmpfs(self, "4m") as mnt:
             filler = os.path.join(mnt, "filler")
             with open(filler, "wb") as f:
                 f.write(b"\0" * (1536 * 1024))
             data = os.path.join(mnt, "data")
             with Server("--rate_limit", "0", "--network_rate_limit", "0",
-                   "--address_votes", "0", "--network_votes", "0", data_dir=data) as srv:
+                        "--address_votes", "0", "--network_votes", "0", data_dir=data) as srv:
                 acked, refused, n = set(), None, 0
                 while refused is None and n < 400:
                     ids = ["f%06d-%03d" % (n, i) for i in range(500)]
@@ -287,9 +294,6 @@ class DiskFullTest(unittest.TestCase):
                 self.assertTrue(r.json()["report"]["counted"], r)
                 acked.add(refused_ids[0])
             self.assertEqual(acked - stored_clients(data), set())
-        finally:
-            subprocess.run(["umount", "-l", mnt], capture_output=True)
-            os.rmdir(mnt)
 
 
 class DataDirTest(unittest.TestCase):
@@ -314,11 +318,7 @@ class DataDirTest(unittest.TestCase):
             shutil.rmtree(data, ignore_errors=True)
 
     def test_a_read_only_data_dir_is_a_clear_error(self):
-        mnt = tempfile.mkdtemp(prefix="dw-ro-")
-        if not mount_tmpfs(mnt, "8m"):
-            os.rmdir(mnt)
-            self.skipTest("cannot mount a tmpfs here")
-        try:
+        with tmpfs(self, "8m") as mnt:
             data = os.path.join(mnt, "data")
             with Server(data_dir=data) as srv:
                 self.assertEqual(srv.post_json(report(client="ro")).status, 202)
@@ -328,9 +328,6 @@ class DataDirTest(unittest.TestCase):
                 self.assertEqual(p.returncode, 1, p.stderr)
                 self.assertIn(where, p.stderr)
                 self.assertIn("Read-only file system", p.stderr)
-        finally:
-            subprocess.run(["umount", "-l", mnt], capture_output=True)
-            os.rmdir(mnt)
 
     def test_two_servers_cannot_share_a_data_dir(self):
         with Server() as srv:

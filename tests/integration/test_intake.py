@@ -10,7 +10,7 @@ class IntakeTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.srv = Server("--rate_limit", "0", "--network_rate_limit", "0",
-                   "--address_votes", "0", "--network_votes", "0").start()
+                         "--address_votes", "0", "--network_votes", "0").start()
 
     @classmethod
     def tearDownClass(cls):
