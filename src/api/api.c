@@ -1,7 +1,8 @@
 /* api.c - routing and the pieces every handler shares: JSON answers, the
  * error shape, token checks. Routes are few and fixed, so routing is a
  * prefix match on the decoded path; handlers live in reports.c,
- * services.c, incidents.c, updates.c, groups.c and openapi.c. */
+ * services.c, incidents.c, updates.c, groups.c, openapi.c, and, outside
+ * /api/v1/, metrics.c. */
 #include "api/api.h"
 
 #include <errno.h>
@@ -84,10 +85,15 @@ int api__auth(const struct api *api, struct http_request *req)
     return ok ? 1 : -1;
 }
 
-int api__admin(const struct api *api, struct http_request *req)
+int api__bearer_is(struct http_request *req, const char *token)
 {
     const char *tok = bearer(req);
-    return tok && *tok && *api->admin_token && token_equal(tok, strlen(tok), api->admin_token);
+    return tok && *tok && *token && token_equal(tok, strlen(tok), token);
+}
+
+int api__admin(const struct api *api, struct http_request *req)
+{
+    return api__bearer_is(req, api->admin_token);
 }
 
 int api__parse_limit(struct http_request *req, int max, int *out)
@@ -170,6 +176,10 @@ void api_handle(struct http_request *req, void *ctx)
     }
     if (strcmp(path, API_PREFIX "reports") == 0) {
         api__reports(api, req);
+        return;
+    }
+    if (strcmp(path, "/metrics") == 0) {
+        api__metrics(api, req);
         return;
     }
     int is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;

@@ -18,6 +18,7 @@
  *   GET  /api/v1/groups/{id}             one group
  *   GET  /api/v1/openapi.json            the OpenAPI 3.0.3 description
  *   GET  /api/v1/health                  liveness and store figures
+ *   GET  /metrics                        Prometheus metrics (metrics.c)
  *
  * "Now" in the answers is the detector's watermark (live_now), so that a
  * replayed trace shows its own last 24 hours. Every JSON answer has
@@ -49,6 +50,7 @@ struct api {
     struct live *live;        /* required */
     const char *admin_token;  /* "" = none */
     const char *replay_token; /* "" = none */
+    const char *metrics_token; /* "" = /metrics is public */
     int64_t started;          /* Unix seconds */
 };
 
@@ -58,6 +60,13 @@ void api_handle(struct http_request *req, void *ctx);
 /* ...when this, the server's http_after_run_fn, commits them together and
  * answers them. */
 int api_after_run(void *ctx);
+
+/* Register the metrics this layer counts (and the webhook deliveries,
+ * until the notifier registers them itself); once, before serving. */
+void api_metrics_register(void);
+/* The server's http_observe_fn: counts each answer by route and code, and
+ * its latency. */
+void api_observe(void *ctx, const char *path, unsigned status, int64_t elapsed_ns);
 
 /* Shared by the handlers (api__ = internal to src/api/). */
 void api__error(struct http_request *req, unsigned status, const char *error,
@@ -69,6 +78,15 @@ void api__incidents(struct api *api, struct http_request *req, const char *rest)
 void api__incidents_post(struct api *api, struct http_request *req, const char *rest);
 void api__groups(struct api *api, struct http_request *req, const char *rest);
 void api__openapi(struct api *api, struct http_request *req, const char *rest);
+/* GET /metrics (metrics.c). */
+void api__metrics(struct api *api, struct http_request *req);
+
+/* The intake's figures for /metrics: reports received, stored (and how
+ * many of them counted as votes), rejected with the reason code of the
+ * answer (codes outside metrics.c's list count as "other"). */
+void api__count_received(size_t n);
+void api__count_stored(size_t stored, size_t votes);
+void api__count_rejected(const char *reason, size_t n);
 
 /* 405 for a method other than GET/HEAD on a read-only resource. */
 void api__read_only(struct http_request *req);
@@ -106,6 +124,10 @@ void api__unknown_service(struct http_request *req, const char *id, size_t len);
 /* Which token a request carries: 0 none, 1 replay/admin token valid,
  * -1 an Authorization header with a wrong token. Constant-time compare. */
 int api__auth(const struct api *api, struct http_request *req);
+
+/* 1 when the request carries "Authorization: Bearer <token>" (token not
+ * empty; compared in constant time), else 0. */
+int api__bearer_is(struct http_request *req, const char *token);
 
 /* 1 when the request carries the admin token (one is configured and
  * "Authorization: Bearer <it>" matches, compared in constant time), else 0. */

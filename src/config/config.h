@@ -44,6 +44,7 @@ struct config {
     int series_hours;
     char admin_token[256];
     char replay_token[256];
+    char metrics_token[256];
     char log_level[16];
 };
 

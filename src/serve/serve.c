@@ -193,6 +193,7 @@ int serve_main(int argc, char **argv)
         return 1;
     }
 
+    api_metrics_register();
     struct api api = {
         .catalog = st.catalog,
         .geo = st.geo,
@@ -202,6 +203,7 @@ int serve_main(int argc, char **argv)
         .live = st.live,
         .admin_token = cfg.admin_token,
         .replay_token = cfg.replay_token,
+        .metrics_token = cfg.metrics_token,
         .started = time_now(),
     };
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -215,6 +217,7 @@ int serve_main(int argc, char **argv)
         .max_body = (size_t)cfg.max_body,
         .max_header = (size_t)cfg.max_header,
         .after_run = api_after_run,
+        .observe = api_observe,
     };
     struct http_server *srv = http_start(&hc, api_handle, &api, err, sizeof(err));
     if (!srv) {

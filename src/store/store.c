@@ -33,11 +33,19 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/timeutil.h"
+#include "prom/prom.h"
 
 #define STORE_SCHEMA_VERSION 3
 #define STORE_APPLICATION_ID 0x64776368 /* "dwch" in the file header */
 #define STORE_BUSY_TIMEOUT_MS 1000      /* waits inside SQLite while opening, and for scans */
 #define STORE_BUSY_PAUSE_NS 10000000L   /* between two retries of a busy transaction */
+
+static const struct prom_spec commit_duration_spec = {
+    .name = "downwatch_store_commit_duration_seconds",
+    .help = "Time a transaction of reports took, from holding the write lock to the end of "
+            "its COMMIT.",
+    .kind = PROM_DURATIONS,
+};
 
 static const char schema_sql[] =
     "CREATE TABLE services("
@@ -134,6 +142,7 @@ struct store {
     uint64_t completed;      /* batches whose callbacks have returned */
     int closing;             /* store_close began: refuse, drain, exit */
     struct store_stats stats; /* stats.queued is the queue's size in reports */
+    struct prom_family *commit_duration;
 };
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -526,6 +535,8 @@ static void finish_list(struct store *s, struct store_batch *list, size_t rows, 
         s->stats.failures++;
     }
     pthread_mutex_unlock(&s->mu);
+    if (status == 0)
+        prom_observe_ns(s->commit_duration, 0, took_ns);
 
     for (struct store_batch *b = list, *next; b; b = next) {
         next = b->next; /* the callback may free b */
@@ -642,6 +653,8 @@ struct store *store_open(const struct store_config *cfg, const struct catalog *c
     }
     s->db_path = path_join(cfg->dir, "downwatch.db");
     s->queue_max = cfg->queue_max;
+    s->stats.queue_max = cfg->queue_max;
+    s->commit_duration = prom_register(&commit_duration_spec);
     s->n_services = catalog_count(cat);
     s->db_ids = xcalloc(s->n_services, sizeof(*s->db_ids));
 

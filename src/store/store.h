@@ -31,6 +31,10 @@
  * value, voter the 64-bit hash that the vote guard keyed the report by (as a
  * signed integer), client the client id as sent (NULL when absent).
  *
+ * Each commit of reports is timed into the histogram
+ * downwatch_store_commit_duration_seconds (prom.h), from holding the write
+ * lock to the end of COMMIT.
+ *
  * Threads: store_submit, store_flush, store_scan, store_get_stats and the
  * incident functions may be called from any thread; store_open and
  * store_close from one. */
@@ -92,6 +96,7 @@ struct store_stats {
     uint64_t failures;     /* transactions that failed and were rolled back */
     size_t queued;         /* reports submitted and not yet completed, the
                             * transaction in progress included */
+    size_t queue_max;      /* the configuration's queue_max */
     int64_t last_commit_ns; /* last commit, from holding the write lock to the
                              * end of COMMIT (without any wait for the lock) */
 };
