@@ -1,8 +1,8 @@
 /* api.c - routing and the pieces every handler shares: JSON answers, the
- * error shape, token checks. Routes are few and fixed, so routing is a
- * prefix match on the decoded path; handlers live in reports.c,
+ * error shape, token checks, ETags. Routes are few and fixed, so routing is
+ * a prefix match on the decoded path; handlers live in reports.c,
  * services.c, incidents.c, updates.c, groups.c, openapi.c, and, outside
- * /api/v1/, metrics.c. */
+ * /api/v1/, feeds.c and metrics.c. */
 #include "api/api.h"
 
 #include <errno.h>
@@ -96,6 +96,12 @@ int api__admin(const struct api *api, struct http_request *req)
     return api__bearer_is(req, api->admin_token);
 }
 
+int api__etag_matches(const char *if_none_match, const char *etag)
+{
+    return if_none_match &&
+           (strcmp(if_none_match, "*") == 0 || strstr(if_none_match, etag) != NULL);
+}
+
 int api__parse_limit(struct http_request *req, int max, int *out)
 {
     const char *v = http_query(req, "limit");
@@ -180,6 +186,10 @@ void api_handle(struct http_request *req, void *ctx)
     }
     if (strcmp(path, "/metrics") == 0) {
         api__metrics(api, req);
+        return;
+    }
+    if (strncmp(path, "/feeds/", 7) == 0) {
+        api__feeds(api, req, path + 6);
         return;
     }
     int is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;

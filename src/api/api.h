@@ -18,6 +18,8 @@
  *   GET  /api/v1/groups/{id}             one group
  *   GET  /api/v1/openapi.json            the OpenAPI 3.0.3 description
  *   GET  /api/v1/health                  liveness and store figures
+ *   GET  /feeds/incidents.atom           Atom feeds of incidents, all of them
+ *   GET  /feeds/services/{id}.atom       and one service's (feeds.c)
  *   GET  /metrics                        Prometheus metrics (metrics.c)
  *
  * "Now" in the answers is the detector's watermark (live_now), so that a
@@ -32,6 +34,8 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "report/country.h"
+#include "report/report.h"
 
 struct http_request;
 struct catalog;
@@ -51,6 +55,8 @@ struct api {
     const char *admin_token;  /* "" = none */
     const char *replay_token; /* "" = none */
     const char *metrics_token; /* "" = /metrics is public */
+    const char *public_url;   /* "https://host[:port][/prefix]" for the feeds' links
+                                 and ids; "" = links from the Host header */
     int64_t started;          /* Unix seconds */
 };
 
@@ -60,6 +66,10 @@ void api_handle(struct http_request *req, void *ctx);
 /* ...when this, the server's http_after_run_fn, commits them together and
  * answers them. */
 int api_after_run(void *ctx);
+
+/* Check the public_url option: "" or http(s)://host[:port][/prefix] in
+ * plain URL characters. Returns 0, or -1 with a sentence in err. */
+int api_check_public_url(const char *url, char *err, size_t errsz);
 
 /* Register the metrics this layer counts (and the webhook deliveries,
  * until the notifier registers them itself); once, before serving. */
@@ -80,6 +90,8 @@ void api__groups(struct api *api, struct http_request *req, const char *rest);
 void api__openapi(struct api *api, struct http_request *req, const char *rest);
 /* GET /metrics (metrics.c). */
 void api__metrics(struct api *api, struct http_request *req);
+/* GET /feeds/...; rest is what follows "/feeds" (feeds.c). */
+void api__feeds(struct api *api, struct http_request *req, const char *rest);
 
 /* The intake's figures for /metrics: reports received, stored (and how
  * many of them counted as votes), rejected with the reason code of the
@@ -114,6 +126,20 @@ void api__post_update(struct api *api, struct http_request *req, const char *id)
  * "status"}. */
 void api__update_json(struct buf *b, const struct store_update *u);
 
+/* What a stored incident state's JSON says beyond the store's columns. */
+struct api_incident_facts {
+    int ncountries;
+    int countries[COUNTRY_SLOTS];    /* country.h indexes, most extra reports first */
+    int nproblems;
+    int problems[REP_PROBLEM_COUNT]; /* enum rep_problem, largest share first */
+    double shares[REP_PROBLEM_COUNT];
+    double peak_per_min;
+};
+
+/* Read countries, problem shares and peak from an incident's JSON (len
+ * bytes); what is missing or unreadable reads as none (incidents.c). */
+void api__incident_facts(const char *json, size_t len, struct api_incident_facts *out);
+
 /* Copy len bytes of outside text into out (size outsz) for an error
  * sentence: anything but printable ASCII becomes '?', long text is cut. */
 const char *api__printable(const char *s, size_t len, char *out, size_t outsz);
@@ -128,6 +154,10 @@ int api__auth(const struct api *api, struct http_request *req);
 /* 1 when the request carries "Authorization: Bearer <token>" (token not
  * empty; compared in constant time), else 0. */
 int api__bearer_is(struct http_request *req, const char *token);
+
+/* Whether an If-None-Match value (NULL = absent) names etag (weak
+ * comparison: W/"x" matches "x"), or is "*". */
+int api__etag_matches(const char *if_none_match, const char *etag);
 
 /* 1 when the request carries the admin token (one is configured and
  * "Authorization: Bearer <it>" matches, compared in constant time), else 0. */

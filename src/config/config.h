@@ -45,6 +45,7 @@ struct config {
     char admin_token[256];
     char replay_token[256];
     char metrics_token[256];
+    char public_url[512];
     char log_level[16];
 };
 

@@ -160,6 +160,7 @@ int serve_main(int argc, char **argv)
     socklen_t addrlen;
     struct stages st = {0};
     if (http_parse_listen(cfg.listen, &addr, &addrlen, err, sizeof(err)) < 0 ||
+        api_check_public_url(cfg.public_url, err, sizeof(err)) < 0 ||
         open_stages(&cfg, &st, !check_only, err, sizeof(err)) < 0) {
         fprintf(stderr, "downwatch serve: %s\n", err);
         close_stages(&st);
@@ -204,6 +205,7 @@ int serve_main(int argc, char **argv)
         .admin_token = cfg.admin_token,
         .replay_token = cfg.replay_token,
         .metrics_token = cfg.metrics_token,
+        .public_url = cfg.public_url,
         .started = time_now(),
     };
     long cores = sysconf(_SC_NPROCESSORS_ONLN);

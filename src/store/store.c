@@ -998,14 +998,15 @@ static void reader_done(struct store *s, sqlite3 *db)
         pthread_mutex_unlock(&s->readmu);
 }
 
-long store_list_incidents(struct store *s, const struct store_incident_filter *f,
-                          struct buf *out)
+long store_each_incident(struct store *s, const struct store_incident_filter *f,
+                         void (*fn)(void *arg, const struct store_incident *inc), void *arg)
 {
     sqlite3 *db = reader(s);
     sqlite3_stmt *st = NULL;
     long count = 0;
     if (!db || sqlite3_prepare_v2(db,
-                                  "SELECT json FROM incidents"
+                                  "SELECT id, service, grp, start, detected_at, end, updated, json"
+                                  " FROM incidents"
                                   " WHERE (?1 IS NULL OR service = ?1)"
                                   "   AND (?2 IS NULL OR grp = ?2)"
                                   "   AND (?3 = 0 OR end IS NULL)"
@@ -1024,9 +1025,18 @@ long store_list_incidents(struct store *s, const struct store_incident_filter *f
     sqlite3_bind_int(st, 5, f->limit);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (count++)
-            buf_putc(out, ',');
-        buf_append(out, sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+        struct store_incident inc = {
+            .id = (const char *)sqlite3_column_text(st, 0),
+            .service = (const char *)sqlite3_column_text(st, 1),
+            .group = (const char *)sqlite3_column_text(st, 2),
+            .start = sqlite3_column_int64(st, 3),
+            .detected_at = sqlite3_column_int64(st, 4),
+            .end = sqlite3_column_type(st, 5) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 5),
+            .updated = sqlite3_column_int64(st, 6),
+            .json = (const char *)sqlite3_column_text(st, 7),
+        };
+        fn(arg, &inc);
+        count++;
     }
     if (rc != SQLITE_DONE)
         count = -1;
@@ -1034,6 +1044,26 @@ out:
     sqlite3_finalize(st);
     reader_done(s, db);
     return count;
+}
+
+struct json_list {
+    struct buf *out;
+    long n;
+};
+
+static void append_json(void *arg, const struct store_incident *inc)
+{
+    struct json_list *l = arg;
+    if (l->n++)
+        buf_putc(l->out, ',');
+    buf_puts(l->out, inc->json);
+}
+
+long store_list_incidents(struct store *s, const struct store_incident_filter *f,
+                          struct buf *out)
+{
+    struct json_list l = {out, 0};
+    return store_each_incident(s, f, append_json, &l);
 }
 
 static void pass_state(sqlite3_stmt *st, const char *id, const struct store_incident_reader *r)

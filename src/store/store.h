@@ -180,6 +180,13 @@ struct store_incident_filter {
     int limit;            /* at most this many, newest start first */
 };
 
+/* Call fn for each matching incident's latest state (event NULL; the
+ * strings are valid during the call only), newest start first. Returns how
+ * many, or -1 when the database cannot be read (after some may have been
+ * passed). fn must not call back into the store. */
+long store_each_incident(struct store *s, const struct store_incident_filter *f,
+                         void (*fn)(void *arg, const struct store_incident *inc), void *arg);
+
 /* Append the matching incidents' JSON objects to out, comma-separated
  * (the caller writes the brackets). Returns how many, or -1 when the
  * database cannot be read. */
