@@ -152,6 +152,8 @@ static const struct {
     {API_PREFIX "incidents", api__incidents, api__incidents_post},
     {API_PREFIX "groups", api__groups, NULL},
     {API_PREFIX "openapi.json", api__openapi, NULL},
+    {"/feeds", api__feeds, NULL},
+    {"/metrics", api__metrics, NULL},
 };
 
 void api__read_only(struct http_request *req)
@@ -182,14 +184,6 @@ void api_handle(struct http_request *req, void *ctx)
     }
     if (strcmp(path, API_PREFIX "reports") == 0) {
         api__reports(api, req);
-        return;
-    }
-    if (strcmp(path, "/metrics") == 0) {
-        api__metrics(api, req);
-        return;
-    }
-    if (strncmp(path, "/feeds/", 7) == 0) {
-        api__feeds(api, req, path + 6);
         return;
     }
     int is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;

@@ -88,9 +88,8 @@ void api__incidents(struct api *api, struct http_request *req, const char *rest)
 void api__incidents_post(struct api *api, struct http_request *req, const char *rest);
 void api__groups(struct api *api, struct http_request *req, const char *rest);
 void api__openapi(struct api *api, struct http_request *req, const char *rest);
-/* GET /metrics (metrics.c). */
-void api__metrics(struct api *api, struct http_request *req);
-/* GET /feeds/...; rest is what follows "/feeds" (feeds.c). */
+/* GET /metrics (metrics.c) and GET /feeds/... (feeds.c), outside /api/v1/. */
+void api__metrics(struct api *api, struct http_request *req, const char *rest);
 void api__feeds(struct api *api, struct http_request *req, const char *rest);
 
 /* The intake's figures for /metrics: reports received, stored (and how

@@ -305,11 +305,6 @@ static void send_feed(struct api *api, struct http_request *req, const struct ca
 
 void api__feeds(struct api *api, struct http_request *req, const char *rest)
 {
-    const char *method = http_method(req);
-    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-        api__read_only(req);
-        return;
-    }
     if (strcmp(rest, "/incidents" ATOM_SUFFIX) == 0) {
         send_feed(api, req, NULL);
         return;

@@ -258,11 +258,10 @@ static void write_stages(struct api *api, struct buf *b)
     free(open);
 }
 
-void api__metrics(struct api *api, struct http_request *req)
+void api__metrics(struct api *api, struct http_request *req, const char *rest)
 {
-    const char *method = http_method(req);
-    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-        api__read_only(req);
+    if (*rest) {
+        api__error(req, 404, "not_found", "the metrics are at /metrics");
         return;
     }
     if (*api->metrics_token && !api__bearer_is(req, api->metrics_token)) {
