@@ -17,7 +17,7 @@ import time
 import unittest
 import xml.etree.ElementTree as ET
 
-from harness import Server, replay_whole, run
+from harness import ROOT, Server, replay_whole, run
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 NAME = 'Tom & Jerry\'s <"Chat"> ]]>'
@@ -264,6 +264,15 @@ class PublicUrlTest(unittest.TestCase):
             p = run(["serve", "--check-config", "--public_url", bad])
             self.assertEqual(p.returncode, 2, bad)
             self.assertIn("public_url", p.stderr)
+
+
+class DocumentedTest(unittest.TestCase):
+    def test_the_openapi_document_lists_the_feeds_at_the_root(self):
+        with open(os.path.join(ROOT, "src", "api", "openapi.json")) as f:
+            paths = json.load(f)["paths"]
+        for path in ("/feeds/incidents.atom", "/feeds/services/{id}.atom"):
+            self.assertEqual(paths[path]["servers"][0]["url"], "/")
+            self.assertIn("application/atom+xml", paths[path]["get"]["responses"]["200"]["content"])
 
 
 if __name__ == "__main__":

@@ -7,11 +7,13 @@ rejected, rejections by reason, requests by route and code with a latency
 histogram each, the store's commits and queue, open incidents per catalog
 service, webhook deliveries at 0, process figures. With metrics_token set,
 the page needs that bearer token."""
+import json
+import os
 import time
 import unittest
 
 import promtext
-from harness import ADMIN, Server, report, run
+from harness import ADMIN, ROOT, Server, report, run
 
 ROUTES = {"reports", "services", "service", "series", "incidents", "incident", "updates",
           "groups", "group", "openapi", "health", "index", "feeds", "metrics", "pages",
@@ -140,10 +142,17 @@ class MetricsTest(unittest.TestCase):
         self.assertEqual(f["process_cpu_seconds_total"].type, "counter")
         self.assertLess(abs(f["process_start_time_seconds"].value() - time.time()), 600)
 
-    def test_the_page_is_read_only(self):
+    def test_the_openapi_document_lists_the_page_at_the_root(self):
+        with open(os.path.join(ROOT, "src", "api", "openapi.json")) as f:
+            doc = json.load(f)["paths"]["/metrics"]
+        self.assertEqual(doc["servers"][0]["url"], "/")
+        self.assertIn(self.first.header("Content-Type"), doc["get"]["responses"]["200"]["content"])
+
+    def test_the_page_is_read_only_and_alone(self):
         r = self.srv.request("POST", "/metrics", "x", {"Content-Type": "text/plain"})
         self.assertEqual(r.status, 405)
         self.assertEqual(self.srv.request("HEAD", "/metrics").status, 200)
+        self.assertEqual(self.srv.get("/metrics/more").status, 404)
 
 
 class MetricsTokenTest(unittest.TestCase):
