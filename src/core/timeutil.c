@@ -156,18 +156,19 @@ void time_format_http(int64_t t, char *out, size_t outsz)
 
 int time_parse_http(const char *s, int64_t *out)
 {
-    char wday[4], mon[4];
-    int d, y, h, mi, se, end = 0;
-    if (sscanf(s, "%3[A-Za-z], %2d %3[A-Za-z] %4d %2d:%2d:%2d GMT%n", wday, &d, mon, &y, &h, &mi,
-               &se, &end) != 7 ||
-        end == 0 || s[end] != '\0' || strlen(s) != 29)
+    /* "Wed, 03 Apr 2024 16:30:00 GMT": names checked here, digits and
+     * ranges by the ISO parser. */
+    if (strlen(s) != 29 || strncmp(s + 3, ", ", 2) != 0 || s[7] != ' ' || s[11] != ' ' ||
+        s[16] != ' ' || strcmp(s + 25, " GMT") != 0)
         return -1;
-    for (int m = 0; m < 12; m++) {
-        if (strcmp(mon, months[m]) != 0)
-            continue;
-        char iso[32];
-        snprintf(iso, sizeof(iso), "%04d-%02d-%02dT%02d:%02d:%02dZ", y, m + 1, d, h, mi, se);
-        return time_parse_iso(iso, strlen(iso), out);
-    }
-    return -1;
+    int wday = 0, mon = 0;
+    while (wday < 7 && strncmp(s, weekdays[wday], 3) != 0)
+        wday++;
+    while (mon < 12 && strncmp(s + 8, months[mon], 3) != 0)
+        mon++;
+    if (wday == 7 || mon == 12)
+        return -1;
+    char iso[24];
+    snprintf(iso, sizeof(iso), "%.4s-%02d-%.2sT%.8sZ", s + 12, mon + 1, s + 5, s + 17);
+    return time_parse_iso(iso, strlen(iso), out);
 }
