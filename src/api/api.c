@@ -200,13 +200,14 @@ void api_handle(struct http_request *req, void *ctx)
             api__read_only(req);
         return;
     }
-    if (strcmp(path, API_PREFIX "health") == 0 || strcmp(path, "/") == 0) {
+    int index = strcmp(path, API_PREFIX) == 0 || strcmp(path, "/api/v1") == 0;
+    if (strcmp(path, API_PREFIX "health") == 0 || index) {
         if (!is_get) {
             http_set_header(req, "Allow", "GET, HEAD");
             api__error(req, 405, "method_not_allowed", "use GET");
             return;
         }
-        if (path[1] == '\0')
+        if (index)
             index_page(req);
         else
             health(api, req);

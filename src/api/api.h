@@ -18,6 +18,8 @@
  *   GET  /api/v1/groups/{id}             one group
  *   GET  /api/v1/openapi.json            the OpenAPI 3.0.3 description
  *   GET  /api/v1/health                  liveness and store figures
+ *   GET  /api/v1/                        an index of these routes (/ is the
+ *                                        status page, src/web/)
  *   GET  /feeds/incidents.atom           Atom feeds of incidents, all of them
  *   GET  /feeds/services/{id}.atom       and one service's (feeds.c)
  *   GET  /metrics                        Prometheus metrics (metrics.c)

@@ -87,6 +87,7 @@ struct det {
     struct det_config cfg;
     FILE *explain;             /* det_explain's stream, or NULL */
     int explain_service;
+    int explain_country;       /* -1: the service's total */
     det_event_fn on_event;
     void *ctx;
     struct service *services;
@@ -248,10 +249,11 @@ static struct cell *country_cell(struct det *d, struct service *s, int country)
     return c;
 }
 
-void det_explain(struct det *d, int service, FILE *out)
+void det_explain(struct det *d, int service, int country, FILE *out)
 {
     d->explain = out;
     d->explain_service = service;
+    d->explain_country = country;
 }
 
 /* ------------------------------------------------------------- scoring -- */
@@ -532,7 +534,7 @@ static double cascade_bonus(const struct det *d, const struct service *s)
     return bonus;
 }
 
-/* One line of --explain: the total's counts at this tick and its best window. */
+/* One line of --explain: the cell's counts at this tick and its best window. */
 static void explain(const struct det *d, const struct cell *c, double f, const struct window *w)
 {
     char when[32];
@@ -568,7 +570,7 @@ static void evaluate(struct det *d, int sid, double f, int all_countries)
     if (base_hours(&s->total->base) >= TOTAL_WARM_HOURS) {
         struct window w = score_cell(d, s, s->total, d->minute, f, min_clients, d->cfg.min_ratio,
                                      d->explain ? 0 : open_score);
-        if (d->explain && sid == d->explain_service)
+        if (d->explain && sid == d->explain_service && d->explain_country < 0)
             explain(d, s->total, f, &w);
         if (w.score >= open_score) {
             open_incident(d, sid, s->total, &w);
@@ -579,8 +581,11 @@ static void evaluate(struct det *d, int sid, double f, int all_countries)
         struct cell *c = s->cells[i];
         if ((!all_countries && !c->dirty) || base_hours(&c->base) < COUNTRY_WARM_HOURS)
             continue;
+        int explained = d->explain && sid == d->explain_service && c->country == d->explain_country;
         struct window w = score_cell(d, s, c, d->minute, f, min_clients, d->cfg.min_ratio,
-                                     open_score + d->cfg.country_extra);
+                                     explained ? 0 : open_score + d->cfg.country_extra);
+        if (explained)
+            explain(d, c, f, &w);
         if (w.score >= open_score + d->cfg.country_extra) {
             open_incident(d, sid, c, &w);
             return;

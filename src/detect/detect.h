@@ -133,9 +133,10 @@ void det_incident_id(const struct det *d, const struct det_incident *inc, char *
  * score, expected, observed, window_minutes, clients); no newline. */
 void det_incident_json(const struct det *d, const struct det_incident *inc, struct buf *out);
 
-/* Write a line per tick for one service to out (NULL stops): its counts,
- * expectation and best window, to see why it did or did not open. */
-void det_explain(struct det *d, int service, FILE *out);
+/* Write a line per tick for one service (country -1) or one of its
+ * countries (a country index) to out (NULL stops): its counts, expectation
+ * and best window, to see why it did or did not open. */
+void det_explain(struct det *d, int service, int country, FILE *out);
 
 /* Event time the engine has reached (0 before the first report or
  * advance). */

@@ -3,10 +3,10 @@
  * The tables are flat arrays sized once at guard_new(). The rate-limit and
  * share tables are direct-mapped: slot = hash(key), and a slot that holds
  * another key is recycled as a new, full bucket. Rate buckets count time in
- * monotonic nanoseconds, share buckets in event-time seconds. The vote table is split
- * into aligned runs of VOTE_RUN slots (128 bytes); a key probes only its own
- * run, so each run, and each bucket, is covered by exactly one of
- * GUARD_STRIPES mutexes (run or slot index modulo the stripe count).
+ * monotonic nanoseconds, share buckets in event-time seconds. The vote table
+ * is split into aligned runs of VOTE_RUN slots (128 bytes); a key probes
+ * only its own run, so each run, and each bucket, is covered by exactly one
+ * of GUARD_STRIPES mutexes (run or slot index modulo the stripe count).
  * Hashing is XXH3; a vote key is XXH3(voter) seeded with the service, with
  * its lowest bit cleared: a stored key's lowest bit says whether the vote
  * has had its first repeat. 0 marks an empty vote slot. */
@@ -51,8 +51,8 @@ struct vote {
 };
 
 struct guard {
-    double rate, burst, prefix_rate, prefix_burst;
-    double address_votes, prefix_votes;
+    double rate, burst, network_rate, network_burst;
+    double address_votes, network_votes;
     int64_t window;
     struct bucket *buckets; /* rate limits */
     struct bucket *shares;  /* vote shares; slot i shares bucket i's lock */
@@ -76,11 +76,11 @@ struct guard *guard_new(const struct guard_config *cfg)
     struct guard *g = xcalloc(1, sizeof(*g));
     g->rate = cfg->rate > 0 ? cfg->rate : 0;
     g->burst = cfg->burst >= 1 ? cfg->burst : 1;
-    g->prefix_rate = cfg->prefix_rate > 0 ? cfg->prefix_rate : 0;
-    g->prefix_burst = cfg->prefix_burst >= 1 ? cfg->prefix_burst : 1;
+    g->network_rate = cfg->network_rate > 0 ? cfg->network_rate : 0;
+    g->network_burst = cfg->network_burst >= 1 ? cfg->network_burst : 1;
     g->window = cfg->vote_window > 0 ? cfg->vote_window : 0;
     g->address_votes = cfg->address_votes > 0 ? cfg->address_votes : 0;
-    g->prefix_votes = cfg->prefix_votes > 0 ? cfg->prefix_votes : 0;
+    g->network_votes = cfg->network_votes > 0 ? cfg->network_votes : 0;
 
     size_t nb = round_slots(cfg->bucket_slots), nv = round_slots(cfg->vote_slots);
     g->buckets = xcalloc(nb, sizeof(*g->buckets));
@@ -156,9 +156,9 @@ int guard_take(struct guard *g, uint64_t addr_key, double cost, int64_t now_ns)
 
 int guard_take_network(struct guard *g, uint64_t network_key, double cost, int64_t now_ns)
 {
-    if (g->prefix_rate == 0 || !(cost > 0))
+    if (g->network_rate == 0 || !(cost > 0))
         return 0;
-    return take(g, g->buckets, network_key, g->prefix_rate, g->prefix_burst, cost, now_ns, 1e-9);
+    return take(g, g->buckets, network_key, g->network_rate, g->network_burst, cost, now_ns, 1e-9);
 }
 
 /* ---------------------------------------------------------------- votes -- */
@@ -293,7 +293,7 @@ enum guard_vote_result guard_vote_from(struct guard *g, uint64_t voter,
     /* An address that got its vote but whose network is out of shares has
      * spent it: errs towards not counting. */
     if (take_share(g, origin->address, g->address_votes, service, ts) &&
-        take_share(g, origin->network, g->prefix_votes, service, ts))
+        take_share(g, origin->network, g->network_votes, service, ts))
         return GUARD_COUNTED;
     guard_unvote(g, voter, service, ts);
     return GUARD_REPEAT;

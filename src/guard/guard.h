@@ -4,7 +4,7 @@
  *
  * Rate limit: a token bucket per client address (refill `rate` tokens per
  * second up to `burst`), and one per network (its /24 for IPv4, its /48 for
- * IPv6) with `prefix_rate` and `prefix_burst`; a request costs one token per
+ * IPv6) with `network_rate` and `network_burst`; a request costs one token per
  * report from each. Buckets live in a fixed-size table (hashed by key), so
  * memory does not grow with the number of addresses; under a flood of
  * distinct addresses old buckets are recycled, which only ever errs towards
@@ -20,7 +20,7 @@
  * Shares: a client id costs nothing to invent, so one address rotating ids
  * could vote as many people. Each (address, service) may therefore count at
  * most `address_votes` votes per vote window, and each (network, service)
- * `prefix_votes` (token buckets in event time, in a table like the rate
+ * `network_votes` (token buckets in event time, in a table like the rate
  * limit's); a vote beyond its share is stored but not counted. Trusted
  * sources (a replay, the admin token) have no address and no share.
  *
@@ -36,12 +36,12 @@ struct guard_config {
     double rate;          /* reports per second per address; 0 = no limit */
     double burst;         /* bucket size, reports (taken as at least 1) */
     size_t bucket_slots;  /* rate-limit table size (rounded up to a power of 2) */
-    double prefix_rate;   /* the same per /24 or /48; 0 = no limit */
-    double prefix_burst;
+    double network_rate;   /* the same per /24 or /48; 0 = no limit */
+    double network_burst;
     int64_t vote_window;  /* seconds; 0 = every report counts */
     size_t vote_slots;    /* vote table size (rounded up to a power of 2) */
     double address_votes; /* counted votes per address, service and window; 0 = any */
-    double prefix_votes;  /* the same per /24 or /48 */
+    double network_votes;  /* the same per /24 or /48 */
 };
 
 /* Where an untrusted report came from: hashes of its address and its
@@ -68,7 +68,7 @@ void guard_free(struct guard *g);
  * whole bucket. A cost <= 0 and a rate of 0 are always allowed. now_ns that
  * goes backwards (callers racing on the clock) refills nothing. */
 int guard_take(struct guard *g, uint64_t addr_key, double cost, int64_t now_ns);
-/* The same for a network's bucket (prefix_rate, prefix_burst). A caller
+/* The same for a network's bucket (network_rate, network_burst). A caller
  * takes from the address first: tokens an address spent on a request its
  * network then refused are not given back. */
 int guard_take_network(struct guard *g, uint64_t network_key, double cost, int64_t now_ns);

@@ -166,11 +166,11 @@ int http_parse_listen(const char *listen, struct sockaddr_storage *out, socklen_
 /* ---- answering ------------------------------------------------------- */
 
 static struct MHD_Response *build_response(struct http_request *req, const char *content_type,
-                                           char *body, size_t len)
+                                           const char *body, size_t len, int owned)
 {
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(len, body ? body : (char *)"", body ? MHD_RESPMEM_MUST_FREE
-                                                                            : MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        len, body ? (char *)body : (char *)"",
+        body && owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
     if (content_type)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
@@ -192,10 +192,10 @@ void http_set_header(struct http_request *req, const char *name, const char *val
     req->nheaders++;
 }
 
-void http_respond(struct http_request *req, unsigned status, const char *content_type,
-                  char *body, size_t len)
+static void respond(struct http_request *req, unsigned status, const char *content_type,
+                    const char *body, size_t len, int owned)
 {
-    struct MHD_Response *r = build_response(req, content_type, body, len);
+    struct MHD_Response *r = build_response(req, content_type, body, len, owned);
     struct MHD_Connection *conn = req->conn;
     struct http_server *srv = req->srv;
     struct loop *loop = req->loop;
@@ -217,6 +217,18 @@ void http_respond(struct http_request *req, unsigned status, const char *content
         }
         atomic_fetch_sub(&srv->deferred, 1); /* srv lives until this is 0 */
     }
+}
+
+void http_respond(struct http_request *req, unsigned status, const char *content_type,
+                  char *body, size_t len)
+{
+    respond(req, status, content_type, body, len, 1);
+}
+
+void http_respond_static(struct http_request *req, unsigned status, const char *content_type,
+                         const void *body, size_t len)
+{
+    respond(req, status, content_type, body, len, 0);
 }
 
 /* Answer with a JSON error from inside on_access (the HTTP thread). */

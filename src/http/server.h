@@ -106,5 +106,9 @@ void http_set_header(struct http_request *req, const char *name, const char *val
  * touched afterwards. */
 void http_respond(struct http_request *req, unsigned status, const char *content_type,
                   char *body, size_t len);
+/* The same with a body that outlives the server (embedded assets): it is
+ * sent from where it is, never copied or freed. */
+void http_respond_static(struct http_request *req, unsigned status, const char *content_type,
+                         const void *body, size_t len);
 
 #endif

@@ -69,8 +69,8 @@ static void usage(FILE *out)
             "                     minutes old (default %g), ...\n"
             "  --sibling-bonus X  ... or one of the same owner's (default %g),\n"
             "  --cascade-min-clients N  with this many clients (default %g)\n"
-            "  --explain SERVICE  print SERVICE's counts, expectation and best score\n"
-            "                     at every tick to stderr\n"
+            "  --explain SERVICE[:CC]  print SERVICE's (or its country CC's) counts,\n"
+            "                     expectation and best score at every tick to stderr\n"
             "FILE may be - for standard input.\n",
             d.open_score, d.country_extra, d.min_clients, d.min_ratio, d.calm_minutes,
             d.tick_seconds, d.cascade_bonus, d.sibling_bonus, d.cascade_min_clients);
@@ -138,6 +138,12 @@ static int parse_options(int argc, char **argv, struct options *o)
         } else if (strcmp(a, "--strict") == 0) {
             o->strict = 1;
         } else if (v && strcmp(a, "--explain") == 0) {
+            const char *colon = strchr(v, ':');
+            if (colon && country_index(colon + 1) < 0) {
+                fprintf(stderr, "downwatch detect: --explain %s: %s is not a country code\n", v,
+                        colon + 1);
+                return -1;
+            }
             o->explain = v, i++;
         } else if (a[0] == '-' && a[1] != '\0') {
             fprintf(stderr, "downwatch detect: unknown or incomplete option %s\n", a);
@@ -193,8 +199,12 @@ int offline_main(int argc, char **argv)
                               .vote_window = o.vote_window, .vote_slots = 1u << 20};
     struct guard *g = guard_new(&gc);
     struct catalog *cat = catalog_builtin();
-    if (o.explain)
-        det_explain(d, det_service(d, o.explain, strlen(o.explain)), stderr);
+    if (o.explain) {
+        const char *colon = strchr(o.explain, ':');
+        size_t len = colon ? (size_t)(colon - o.explain) : strlen(o.explain);
+        det_explain(d, det_service(d, o.explain, len), colon ? country_index(colon + 1) : -1,
+                    stderr);
+    }
     int64_t t0 = time_mono_ns();
     long long lineno = 0, reports = 0, skipped = 0;
     uint64_t anonymous = 0;

@@ -28,6 +28,7 @@
 #include "live/live.h"
 #include "series/series.h"
 #include "store/store.h"
+#include "web/web.h"
 
 #define DRAIN_TIMEOUT_MS 10000
 
@@ -43,6 +44,19 @@ static void usage(FILE *out)
             "--check-config checks the configuration, prints it and exits.\n"
             "\n");
     config_print_help(out);
+}
+
+/* The server's one handler: the JSON API under /api/, the Atom feeds
+ * under /feeds/ and /metrics (api.h), the status page (web.h) everywhere
+ * else. */
+static void route(struct http_request *req, void *ctx)
+{
+    const char *path = http_path(req);
+    if (strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0 ||
+        strncmp(path, "/feeds/", 7) == 0 || strcmp(path, "/metrics") == 0)
+        api_handle(req, ctx);
+    else
+        web_handle(req);
 }
 
 struct rebuild {
@@ -106,10 +120,10 @@ static int open_stages(const struct config *cfg, struct stages *st, int with_sto
         .bucket_slots = (size_t)cfg->rate_slots,
         .vote_window = cfg->vote_window,
         .vote_slots = (size_t)cfg->vote_slots,
-        .prefix_rate = cfg->network_rate_limit,
-        .prefix_burst = cfg->network_rate_burst,
+        .network_rate = cfg->network_rate_limit,
+        .network_burst = cfg->network_rate_burst,
         .address_votes = cfg->address_votes,
-        .prefix_votes = cfg->network_votes,
+        .network_votes = cfg->network_votes,
     };
     st->guard = guard_new(&gc);
     struct series_config sc = {
@@ -221,7 +235,7 @@ int serve_main(int argc, char **argv)
         .after_run = api_after_run,
         .observe = api_observe,
     };
-    struct http_server *srv = http_start(&hc, api_handle, &api, err, sizeof(err));
+    struct http_server *srv = http_start(&hc, route, &api, err, sizeof(err));
     if (!srv) {
         fprintf(stderr, "downwatch serve: %s\n", err);
         close_stages(&st);

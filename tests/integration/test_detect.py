@@ -54,12 +54,28 @@ class DetectCliTest(unittest.TestCase):
     def test_bad_options_exit_2(self):
         f = self.write("t.ndjson", [GOOD % 1])
         for args in [[], ["--nope", f], [f, "--open-score", "zero"], [f, "--open-score", "0"],
-                     [f, "--tick", "7"], [f, f], [f, "--min-ratio"]]:
+                     [f, "--tick", "7"], [f, f], [f, "--min-ratio"],
+                     [f, "--explain", "whatsapp:QQ"]]:
             with self.subTest(args=args):
                 p = run(["detect"] + args)
                 self.assertEqual(p.returncode, 2, p.stderr)
                 self.assertTrue(p.stderr.strip())
                 self.assertEqual(p.stdout, "")
+
+    def test_explain_follows_a_service_or_one_of_its_countries(self):
+        # 26 hours: a country is scored after a day of its own history.
+        lines = ['{"ts":"2024-04-%02dT%02d:%02d:00Z","service":"whatsapp","country":"IN",'
+                 '"problem":"login"}' % (3 + m // 1440, m // 60 % 24, m % 60)
+                 for m in range(0, 26 * 60, 5)]
+        f = self.write("e.ndjson", lines)
+        for target, votes in [("whatsapp", "minute_votes="), ("whatsapp:IN", "minute_votes=")]:
+            p = run(["detect", f, "--explain", target])
+            self.assertEqual(p.returncode, 0, p.stderr)
+            ticks = [l for l in p.stderr.splitlines() if votes in l]
+            self.assertTrue(ticks, (target, p.stderr[-500:]))
+            self.assertTrue(all("best_score=" in l and "expected_per_min=" in l for l in ticks))
+        p = run(["detect", f, "--explain", "whatsapp:BR"])  # no report from BR: nothing
+        self.assertEqual([l for l in p.stderr.splitlines() if "minute_votes=" in l], [])
 
     def test_a_missing_file_exits_1_and_says_so(self):
         missing = os.path.join(self.tmp, "nope.ndjson")

@@ -9,7 +9,8 @@ from harness import Server
 PATHS = ["/api/v1/services", "/api/v1/services/whatsapp", "/api/v1/services/whatsapp/series",
          "/api/v1/reports", "/api/v1/health", "/", "/api/v1/services/%2F",
          "/api/v1/services/%ff%fe", "/api/v1/services/whatsapp/series/x", "/api/v1//services",
-         "/%00", "/api/v1/services/" + "a" * 300, "/api/v1/../v1/health"]
+         "/%00", "/api/v1/services/" + "a" * 300, "/api/v1/../v1/health", "/api/v1/",
+         "/s/whatsapp", "/i/x", "/assets/", "/assets/js/../css/x.css", "/s/%ff"]
 QUERIES = ["from=", "to=", "step=", "country=", "from=-1", "step=0", "step=1d",
            "step=99999999999999999999m", "country=%00", "from=2024-02-30T00:00:00Z",
            "to=253402300799", "from=0", "step=60s", "country=zz", "step=-5m", "from=1e9",

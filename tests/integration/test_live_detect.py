@@ -91,7 +91,7 @@ class LiveDetectionTest(unittest.TestCase):
             self.assertEqual((r.status, r.json()["error"]), (404, "unknown_incident"))
             r = srv.request("POST", "/api/v1/incidents", body=b"{}")
             self.assertEqual(r.status, 405)
-            self.assertEqual(srv.get("/").json()["api"]["incidents"], "/api/v1/incidents")
+            self.assertEqual(srv.get("/api/v1/").json()["api"]["incidents"], "/api/v1/incidents")
             status = srv.get("/api/v1/services/whatsapp").json()
             self.assertIn(status["status"], ("ok", "degraded"))
             self.assertIsNone(status["incident"])

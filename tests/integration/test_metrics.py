@@ -53,6 +53,7 @@ class MetricsTest(unittest.TestCase):
             s.get("/api/v1/services/whatsapp/series"),
             s.get("/api/v1/incidents/whatsapp-nothing"),
             s.get("/api/v1/groups"),
+            s.get("/"),
         ]
         cls.first, cls.fams = scrape(s)
 
@@ -63,7 +64,7 @@ class MetricsTest(unittest.TestCase):
 
     def test_the_traffic_got_the_answers_it_is_counted_by(self):
         self.assertEqual([a.status for a in self.answers],
-                         [202, 202, 202, 429, 415, 404, 200, 200, 404, 200], self.answers)
+                         [202, 202, 202, 429, 415, 404, 200, 200, 404, 200, 200], self.answers)
 
     def test_the_page_is_the_prometheus_text_format(self):
         self.assertEqual(self.first.header("Content-Type"),
@@ -93,7 +94,8 @@ class MetricsTest(unittest.TestCase):
         self.assertEqual(seen, {("reports", "202"): 3, ("reports", "429"): 1,
                                 ("reports", "415"): 1, ("other", "404"): 1,
                                 ("service", "200"): 1, ("series", "200"): 1,
-                                ("incident", "404"): 1, ("groups", "200"): 1})
+                                ("incident", "404"): 1, ("groups", "200"): 1,
+                                ("pages", "200"): 1})
         latency = self.fams["downwatch_http_request_duration_seconds"]
         self.assertEqual(latency.type, "histogram")
         for route in {r for r, _ in seen}:
@@ -152,7 +154,7 @@ class MetricsTest(unittest.TestCase):
         r = self.srv.request("POST", "/metrics", "x", {"Content-Type": "text/plain"})
         self.assertEqual(r.status, 405)
         self.assertEqual(self.srv.request("HEAD", "/metrics").status, 200)
-        self.assertEqual(self.srv.get("/metrics/more").status, 404)
+        self.assertEqual(self.srv.get("/metrics/more").status, 404)  # the pages' 404
 
 
 class MetricsTokenTest(unittest.TestCase):

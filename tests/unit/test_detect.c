@@ -190,7 +190,7 @@ static struct det *run(const struct stream *s, int64_t start, int64_t end,
         const struct ev *e = &s->ev[i];
         if (o->explain && !explaining && e->ts >= o->explain_from) {
             det_advance(d, o->explain_from);
-            det_explain(d, 0, o->explain);
+            det_explain(d, 0, -1, o->explain);
             explaining = 1;
         }
         if (o->only_service >= 0 && e->service != o->only_service)

@@ -346,11 +346,11 @@ static void concurrent_callers_count_each_vote_exactly_once(void **state)
 
 /* --------------------------------------------------------- vote shares -- */
 
-static struct guard *new_share_guard(double address_votes, double prefix_votes)
+static struct guard *new_share_guard(double address_votes, double network_votes)
 {
     struct guard_config cfg = {
         .rate = 0, .burst = 1, .bucket_slots = 1024, .vote_window = 600, .vote_slots = 4096,
-        .address_votes = address_votes, .prefix_votes = prefix_votes,
+        .address_votes = address_votes, .network_votes = network_votes,
     };
     return guard_new(&cfg);
 }
@@ -405,7 +405,7 @@ static void many_addresses_of_one_network_share_its_votes(void **state)
 static void a_network_has_its_own_rate_limit(void **state)
 {
     (void)state;
-    struct guard_config cfg = {.rate = 100, .burst = 100, .prefix_rate = 1, .prefix_burst = 10,
+    struct guard_config cfg = {.rate = 100, .burst = 100, .network_rate = 1, .network_burst = 10,
                                .bucket_slots = 1024, .vote_window = 600, .vote_slots = 1024};
     struct guard *g = guard_new(&cfg);
     assert_int_equal(guard_take(g, 1, 8, 0), 0);
