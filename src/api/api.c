@@ -96,12 +96,6 @@ int api__admin(const struct api *api, struct http_request *req)
     return api__bearer_is(req, api->admin_token);
 }
 
-int api__etag_matches(const char *if_none_match, const char *etag)
-{
-    return if_none_match &&
-           (strcmp(if_none_match, "*") == 0 || strstr(if_none_match, etag) != NULL);
-}
-
 int api__parse_limit(struct http_request *req, int max, int *out)
 {
     const char *v = http_query(req, "limit");

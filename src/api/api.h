@@ -156,10 +156,6 @@ int api__auth(const struct api *api, struct http_request *req);
  * empty; compared in constant time), else 0. */
 int api__bearer_is(struct http_request *req, const char *token);
 
-/* Whether an If-None-Match value (NULL = absent) names etag (weak
- * comparison: W/"x" matches "x"), or is "*". */
-int api__etag_matches(const char *if_none_match, const char *etag);
-
 /* 1 when the request carries the admin token (one is configured and
  * "Authorization: Bearer <it>" matches, compared in constant time), else 0. */
 int api__admin(const struct api *api, struct http_request *req);

@@ -226,7 +226,7 @@ static int not_modified(struct http_request *req, const char *etag, int64_t upda
 {
     const char *inm = http_header(req, "If-None-Match");
     if (inm)
-        return api__etag_matches(inm, etag);
+        return http_etag_matches(inm, etag);
     const char *ims = http_header(req, "If-Modified-Since");
     int64_t since;
     return ims && time_parse_http(ims, &since) == 0 && updated <= since;

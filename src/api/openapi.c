@@ -25,7 +25,7 @@ void api__openapi(struct api *api, struct http_request *req, const char *rest)
     http_set_header(req, "ETag", api_openapi_json_etag);
     http_set_header(req, "Cache-Control", "public, max-age=300");
     http_set_header(req, "Access-Control-Allow-Origin", "*");
-    if (api__etag_matches(http_header(req, "If-None-Match"), api_openapi_json_etag)) {
+    if (http_etag_matches(http_header(req, "If-None-Match"), api_openapi_json_etag)) {
         http_respond(req, 304, NULL, NULL, 0);
         return;
     }

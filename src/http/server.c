@@ -768,3 +768,25 @@ const struct sockaddr *http_peer(const struct http_request *req)
         MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     return info ? info->client_addr : NULL;
 }
+
+int http_etag_matches(const char *inm, const char *etag)
+{
+    if (!inm)
+        return 0;
+    size_t elen = strlen(etag);
+    const char *p = inm;
+    while (*p) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        if (*p == '*')
+            return 1;
+        if (strncmp(p, "W/", 2) == 0)
+            p += 2;
+        const char *tok = p;
+        while (*p && *p != ',' && *p != ' ' && *p != '\t')
+            p++;
+        if ((size_t)(p - tok) == elen && strncmp(tok, etag, elen) == 0)
+            return 1;
+    }
+    return 0;
+}

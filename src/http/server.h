@@ -98,6 +98,11 @@ const char *http_header_all(const struct http_request *req, const char *name, st
 const char *http_body(const struct http_request *req, size_t *len);
 const struct sockaddr *http_peer(const struct http_request *req);
 
+/* Whether an If-None-Match value (NULL = absent) matches etag: "*", or
+ * etag in its comma-separated list (weak comparison: W/ is ignored). For
+ * the handlers that answer 304. */
+int http_etag_matches(const char *if_none_match, const char *etag);
+
 /* Add a response header (copied) before http_respond(); at most 8. */
 void http_set_header(struct http_request *req, const char *name, const char *value);
 /* Answer the request: status, Content-Type and body. The body is taken
