@@ -1,8 +1,9 @@
 /* api.c - routing and the pieces every handler shares: JSON answers, the
- * error shape, token checks. Routes are few and fixed, so routing is a
- * prefix match on the decoded path; handlers live in reports.c,
- * services.c, incidents.c, updates.c, groups.c, openapi.c, and for
- * notifications subscriptions.c, silences.c, deliveries.c and events.c. */
+ * error shape, token checks, ETags. Routes are few and fixed, so routing is
+ * a prefix match on the decoded path; handlers live in reports.c,
+ * services.c, incidents.c, updates.c, groups.c, openapi.c, for
+ * notifications subscriptions.c, silences.c, deliveries.c and events.c,
+ * and, outside /api/v1/, feeds.c and metrics.c. */
 #include "api/api.h"
 
 #include <errno.h>
@@ -87,10 +88,15 @@ int api__auth(const struct api *api, struct http_request *req)
     return ok ? 1 : -1;
 }
 
-int api__admin(const struct api *api, struct http_request *req)
+int api__bearer_is(struct http_request *req, const char *token)
 {
     const char *tok = bearer(req);
-    return tok && *tok && *api->admin_token && token_equal(tok, strlen(tok), api->admin_token);
+    return tok && *tok && *token && token_equal(tok, strlen(tok), token);
+}
+
+int api__admin(const struct api *api, struct http_request *req)
+{
+    return api__bearer_is(req, api->admin_token);
 }
 
 int api__require_admin(const struct api *api, struct http_request *req)
@@ -230,6 +236,8 @@ static const struct {
     {API_PREFIX "maintenance", api__maintenance, NULL, NULL},
     {API_PREFIX "deliveries", api__deliveries, api__deliveries_post, NULL},
     {API_PREFIX "events", api__events, NULL, NULL},
+    {"/feeds", api__feeds, NULL, NULL},
+    {"/metrics", api__metrics, NULL, NULL},
 };
 
 void api__read_only(struct http_request *req)

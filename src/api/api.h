@@ -28,6 +28,9 @@
  *   GET  /api/v1/health                  liveness and store figures
  *   GET  /api/v1/                        an index of these routes (/ is the
  *                                        status page, src/web/)
+ *   GET  /feeds/incidents.atom           Atom feeds of incidents, all of them
+ *   GET  /feeds/services/{id}.atom       and one service's (feeds.c)
+ *   GET  /metrics                        Prometheus metrics (metrics.c)
  *
  * "Now" in the answers is the detector's watermark (live_now), so that a
  * replayed trace shows its own last 24 hours. Every JSON answer has
@@ -41,6 +44,8 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "report/country.h"
+#include "report/report.h"
 
 struct http_request;
 struct catalog;
@@ -61,6 +66,9 @@ struct api {
     struct notify *notify;    /* required */
     const char *admin_token;  /* "" = none */
     const char *replay_token; /* "" = none */
+    const char *metrics_token; /* "" = /metrics is public */
+    const char *public_url;   /* "https://host[:port][/prefix]" for the feeds' links
+                                 and ids; "" = links from the Host header */
     int64_t started;          /* Unix seconds */
 };
 
@@ -70,6 +78,17 @@ void api_handle(struct http_request *req, void *ctx);
 /* ...when this, the server's http_after_run_fn, commits them together and
  * answers them. */
 int api_after_run(void *ctx);
+
+/* Check the public_url option: "" or http(s)://host[:port][/prefix] in
+ * plain URL characters. Returns 0, or -1 with a sentence in err. */
+int api_check_public_url(const char *url, char *err, size_t errsz);
+
+/* Register the metrics this layer counts (and the webhook deliveries,
+ * until the notifier registers them itself); once, before serving. */
+void api_metrics_register(void);
+/* The server's http_observe_fn: counts each answer by route and code, and
+ * its latency. */
+void api_observe(void *ctx, const char *path, unsigned status, int64_t elapsed_ns);
 
 /* Shared by the handlers (api__ = internal to src/api/). */
 void api__error(struct http_request *req, unsigned status, const char *error,
@@ -91,6 +110,17 @@ void api__maintenance(struct api *api, struct http_request *req, const char *res
 void api__deliveries(struct api *api, struct http_request *req, const char *rest);
 void api__deliveries_post(struct api *api, struct http_request *req, const char *rest);
 void api__events(struct api *api, struct http_request *req, const char *rest);
+
+/* GET /metrics (metrics.c) and GET /feeds/... (feeds.c), outside /api/v1/. */
+void api__metrics(struct api *api, struct http_request *req, const char *rest);
+void api__feeds(struct api *api, struct http_request *req, const char *rest);
+
+/* The intake's figures for /metrics: reports received, stored (and how
+ * many of them counted as votes), rejected with the reason code of the
+ * answer (codes outside metrics.c's list count as "other"). */
+void api__count_received(size_t n);
+void api__count_stored(size_t stored, size_t votes);
+void api__count_rejected(const char *reason, size_t n);
 
 /* 405 for a method other than GET/HEAD on a read-only resource. */
 void api__read_only(struct http_request *req);
@@ -149,6 +179,20 @@ void api__post_update(struct api *api, struct http_request *req, const char *id)
  * "status"}. */
 void api__update_json(struct buf *b, const struct store_update *u);
 
+/* What a stored incident state's JSON says beyond the store's columns. */
+struct api_incident_facts {
+    int ncountries;
+    int countries[COUNTRY_SLOTS];    /* country.h indexes, most extra reports first */
+    int nproblems;
+    int problems[REP_PROBLEM_COUNT]; /* enum rep_problem, largest share first */
+    double shares[REP_PROBLEM_COUNT];
+    double peak_per_min;
+};
+
+/* Read countries, problem shares and peak from an incident's JSON (len
+ * bytes); what is missing or unreadable reads as none (incidents.c). */
+void api__incident_facts(const char *json, size_t len, struct api_incident_facts *out);
+
 /* Copy len bytes of outside text into out (size outsz) for an error
  * sentence: anything but printable ASCII becomes '?', long text is cut. */
 const char *api__printable(const char *s, size_t len, char *out, size_t outsz);
@@ -159,6 +203,10 @@ void api__unknown_service(struct http_request *req, const char *id, size_t len);
 /* Which token a request carries: 0 none, 1 replay/admin token valid,
  * -1 an Authorization header with a wrong token. Constant-time compare. */
 int api__auth(const struct api *api, struct http_request *req);
+
+/* 1 when the request carries "Authorization: Bearer <token>" (token not
+ * empty; compared in constant time), else 0. */
+int api__bearer_is(struct http_request *req, const char *token);
 
 /* 1 when the request carries the admin token (one is configured and
  * "Authorization: Bearer <it>" matches, compared in constant time), else 0. */

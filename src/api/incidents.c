@@ -64,28 +64,53 @@ static void list_incidents(struct api *api, struct http_request *req)
 
 #define STATE_TOKENS 600 /* an incident's JSON: 249 countries and ~40 more tokens */
 
-/* The countries a stored incident state lists (its "countries" array, in
- * its order) as country.h indexes; how many (0 when unreadable). */
-static int listed_countries(const char *json, size_t len, int out[COUNTRY_SLOTS])
+static int key_is(const char *json, const jsmntok_t *key, const char *name)
 {
+    size_t n = strlen(name);
+    return (size_t)(key->end - key->start) == n && memcmp(json + key->start, name, n) == 0;
+}
+
+static double number_at(const char *json, const jsmntok_t *t)
+{
+    char text[32];
+    int n = t->end - t->start;
+    if (t->type != JSMN_PRIMITIVE || n <= 0 || n >= (int)sizeof(text))
+        return 0;
+    memcpy(text, json + t->start, (size_t)n);
+    text[n] = '\0';
+    return strtod(text, NULL);
+}
+
+void api__incident_facts(const char *json, size_t len, struct api_incident_facts *out)
+{
+    out->ncountries = out->nproblems = 0;
+    out->peak_per_min = 0;
     jsmntok_t *t = xcalloc(STATE_TOKENS, sizeof(*t));
     char detail[160];
-    int ntok = json_parse(json, len, t, STATE_TOKENS, detail, sizeof(detail)), n = 0;
+    int ntok = json_parse(json, len, t, STATE_TOKENS, detail, sizeof(detail));
     for (int k = 0, i = 1; ntok > 0 && t[0].type == JSMN_OBJECT && k < t[0].size; k++) {
         const jsmntok_t *key = &t[i];
         int value = i + 1;
         i = json_next(t, ntok, value);
-        if (key->end - key->start != 9 || memcmp(json + key->start, "countries", 9) != 0 ||
-            t[value].type != JSMN_ARRAY)
-            continue;
-        for (int c = value + 1; c < i && n < COUNTRY_SLOTS; c++) {
-            int index = t[c].end - t[c].start == 2 ? country_index(json + t[c].start) : -1;
-            if (t[c].type == JSMN_STRING && index >= 0)
-                out[n++] = index;
+        if (key_is(json, key, "countries") && t[value].type == JSMN_ARRAY) {
+            for (int c = value + 1; c < i && out->ncountries < COUNTRY_SLOTS; c++) {
+                int index = t[c].end - t[c].start == 2 ? country_index(json + t[c].start) : -1;
+                if (t[c].type == JSMN_STRING && index >= 0)
+                    out->countries[out->ncountries++] = index;
+            }
+        } else if (key_is(json, key, "problems") && t[value].type == JSMN_OBJECT) {
+            for (int p = value + 1; p + 1 < i && out->nproblems < REP_PROBLEM_COUNT; p += 2) {
+                int problem = rep_problem_parse(json + t[p].start, (size_t)(t[p].end - t[p].start));
+                if (problem < 0)
+                    continue;
+                out->problems[out->nproblems] = problem;
+                out->shares[out->nproblems++] = number_at(json, &t[p + 1]);
+            }
+        } else if (key_is(json, key, "peak_per_min")) {
+            out->peak_per_min = number_at(json, &t[value]);
         }
     }
     free(t);
-    return n;
 }
 
 /* The countries of a[0..na) that b[0..nb) lacks, as a JSON array. */
@@ -116,8 +141,10 @@ static void on_state(void *arg, int64_t at, const char *event, const char *json,
 {
     struct history *h = arg;
     char when[32];
-    int now[COUNTRY_SLOTS];
-    int n = listed_countries(json, len, now);
+    struct api_incident_facts *facts = xmalloc(sizeof(*facts));
+    api__incident_facts(json, len, facts);
+    const int *now = facts->countries;
+    int n = facts->ncountries;
     time_format(at, when, sizeof(when));
     buf_printf(&h->timeline, "%s{\"at\":\"%s\",\"event\":", h->states++ ? "," : "", when);
     buf_json_cstr(&h->timeline, event);
@@ -128,8 +155,9 @@ static void on_state(void *arg, int64_t at, const char *event, const char *json,
     buf_puts(&h->timeline, ",\"countries_removed\":");
     countries_missing(&h->timeline, h->previous, h->nprevious, now, n);
     buf_putc(&h->timeline, '}');
-    memcpy(h->previous, now, sizeof(now));
+    memcpy(h->previous, now, (size_t)n * sizeof(*now));
     h->nprevious = n;
+    free(facts);
 }
 
 static void on_update(void *arg, const struct store_update *u)

@@ -15,14 +15,6 @@ extern const unsigned char api_openapi_json[];
 extern const size_t api_openapi_json_len;
 extern const char api_openapi_json_etag[];
 
-/* Whether an If-None-Match list names our ETag (weak comparison: W/"x"
- * matches "x"), or is "*". */
-static int etag_matches(const char *if_none_match)
-{
-    return if_none_match && (strcmp(if_none_match, "*") == 0 ||
-                             strstr(if_none_match, api_openapi_json_etag) != NULL);
-}
-
 void api__openapi(struct api *api, struct http_request *req, const char *rest)
 {
     (void)api;
@@ -33,7 +25,7 @@ void api__openapi(struct api *api, struct http_request *req, const char *rest)
     http_set_header(req, "ETag", api_openapi_json_etag);
     http_set_header(req, "Cache-Control", "public, max-age=300");
     http_set_header(req, "Access-Control-Allow-Origin", "*");
-    if (etag_matches(http_header(req, "If-None-Match"))) {
+    if (http_etag_matches(http_header(req, "If-None-Match"), api_openapi_json_etag)) {
         http_respond(req, 304, NULL, NULL, 0);
         return;
     }

@@ -8,7 +8,9 @@
  * always means "on disk" and a burst of requests shares one transaction;
  * a big batch goes to the store's writer thread instead, so parsing the
  * next one overlaps its commit. Bad lines of a batch are reported line by
- * line and never stop the good ones. */
+ * line and never stop the good ones. Every report received ends up
+ * counted for /metrics (metrics.c) as stored or as rejected, with the
+ * reason its answer gives. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +60,7 @@ static void intake_free(struct intake *in)
 
 static void reject_line(struct intake *in, size_t line, const char *code, const char *detail)
 {
+    api__count_rejected(code, 1);
     if (in->rejected++ == 0) {
         in->first_code = code;
         snprintf(in->first_detail, sizeof(in->first_detail), "%s", detail);
@@ -106,15 +109,19 @@ static void on_stored(void *arg, int status)
     if (status < 0) {
         take_back_votes(in);
         http_set_header(in->req, "Retry-After", status == -EAGAIN ? "1" : "5");
+        const char *code = status == -EAGAIN      ? "overloaded"
+                           : status == -ESHUTDOWN ? "shutting_down"
+                                                  : "storage_unavailable";
+        api__count_rejected(code, in->batch.count);
         if (status == -EAGAIN) {
-            api__error(in->req, 503, "overloaded", "the write queue is full; retry shortly");
+            api__error(in->req, 503, code, "the write queue is full; retry shortly");
         } else if (status == -ESHUTDOWN) {
-            api__error(in->req, 503, "shutting_down", "the server is shutting down");
+            api__error(in->req, 503, code, "the server is shutting down");
         } else {
             char detail[160];
             snprintf(detail, sizeof(detail),
                      "reports could not be stored (%s); nothing was kept", strerror(-status));
-            api__error(in->req, 503, "storage_unavailable", detail);
+            api__error(in->req, 503, code, detail);
         }
         intake_free(in);
         return;
@@ -126,6 +133,7 @@ static void on_stored(void *arg, int status)
                    r->counted == GUARD_COUNTED, r->ts);
         counted += r->counted == GUARD_COUNTED;
     }
+    api__count_stored(in->batch.count, counted);
     if (in->api->live)
         live_feed(in->api->live, in->batch.rows, in->batch.count);
     buf_puts(&b, "{\"version\":1,");
@@ -326,6 +334,7 @@ void api__reports(struct api *api, struct http_request *req)
         add_line(in, &o, body, len, 1, &not_found);
     else
         parse_ndjson(in, &o, body, len);
+    api__count_received(in->batch.count + in->rejected);
 
     if (in->batch.count == 0) {
         if (in->single) {
@@ -356,6 +365,7 @@ void api__reports(struct api *api, struct http_request *req)
             snprintf(retry, sizeof(retry), "%d", wait);
             snprintf(detail, sizeof(detail), "too many reports from %s; retry later", who);
             http_set_header(req, "Retry-After", retry);
+            api__count_rejected("rate_limited", in->batch.count);
             api__error(req, 429, "rate_limited", detail);
             intake_free(in);
             return;

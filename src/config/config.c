@@ -114,6 +114,10 @@ static const struct option options[] = {
      "bearer token for admin calls; also lets a report's ts be honoured"},
     {"replay_token", STR(replay_token), "", 0, 0, NULL, 1,
      "bearer token for replays: honours ts, skips the rate limit"},
+    {"metrics_token", STR(metrics_token), "", 0, 0, NULL, 1,
+     "bearer token that GET /metrics requires; empty = /metrics is public"},
+    {"public_url", STR(public_url), "", 0, 0, NULL, 0,
+     "public base URL (https://host[/prefix]) of the feeds' links and ids; empty = from Host"},
     {"log_level", ENUM(log_level), "info", 0, 0, "debug|info|warn|error", 0,
      "least important log lines written"},
 };

@@ -55,6 +55,8 @@ struct config {
     int delivery_retention;    /* seconds */
     char admin_token[256];
     char replay_token[256];
+    char metrics_token[256];
+    char public_url[512];
     char log_level[16];
 };
 

@@ -1,10 +1,12 @@
 /* timeutil.c - clock reads and ISO 8601 conversion (see timeutil.h). The
  * parser is a strict hand-written scanner over a length-bounded buffer (the
  * input is not NUL-terminated); the civil-date arithmetic is Howard
- * Hinnant's days_from_civil, so no locale or TZ state is involved. */
+ * Hinnant's days_from_civil, so no locale or TZ state is involved. HTTP
+ * dates use their own English names and go through the ISO parser. */
 #include "core/timeutil.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 int64_t time_now(void)
@@ -136,4 +138,37 @@ void time_format_ms(int64_t ms, char *out, size_t outsz)
     snprintf(out, outsz, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
              (int)(ms % 1000));
+}
+
+static const char weekdays[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+void time_format_http(int64_t t, char *out, size_t outsz)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    snprintf(out, outsz, "%s, %02d %s %04d %02d:%02d:%02d GMT", weekdays[tm.tm_wday],
+             tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+             tm.tm_sec);
+}
+
+int time_parse_http(const char *s, int64_t *out)
+{
+    /* "Wed, 03 Apr 2024 16:30:00 GMT": names checked here, digits and
+     * ranges by the ISO parser. */
+    if (strlen(s) != 29 || strncmp(s + 3, ", ", 2) != 0 || s[7] != ' ' || s[11] != ' ' ||
+        s[16] != ' ' || strcmp(s + 25, " GMT") != 0)
+        return -1;
+    int wday = 0, mon = 0;
+    while (wday < 7 && strncmp(s, weekdays[wday], 3) != 0)
+        wday++;
+    while (mon < 12 && strncmp(s + 8, months[mon], 3) != 0)
+        mon++;
+    if (wday == 7 || mon == 12)
+        return -1;
+    char iso[24];
+    snprintf(iso, sizeof(iso), "%.4s-%02d-%.2sT%.8sZ", s + 12, mon + 1, s + 5, s + 17);
+    return time_parse_iso(iso, strlen(iso), out);
 }

@@ -28,4 +28,11 @@ void time_format(int64_t t, char *out, size_t outsz);
 /* Format Unix milliseconds as "YYYY-MM-DDTHH:MM:SS.mmmZ". */
 void time_format_ms(int64_t ms, char *out, size_t outsz);
 
+/* HTTP dates (RFC 9110 IMF-fixdate, "Wed, 03 Apr 2024 16:30:00 GMT", 30
+ * bytes with NUL), for Last-Modified and If-Modified-Since. The parser
+ * takes that form only (the weekday must be a day's name, but is not
+ * checked against the date) and returns 0, or -1 (out untouched). */
+void time_format_http(int64_t t, char *out, size_t outsz);
+int time_parse_http(const char *s, int64_t *out);
+
 #endif

@@ -15,7 +15,9 @@
  * answer arriving before the suspend is never lost and a resume always
  * follows its suspend. Connections are tracked from open to close for the
  * limits over all loops (an accept policy) and for the header timeout,
- * which MHD's own idle timeout cannot enforce (see reaper_main). */
+ * which MHD's own idle timeout cannot enforce (see reaper_main). Each
+ * answer is reported to the observe hook (metrics) as it is queued, with
+ * the time since the request's headers came in. */
 #include "http/server.h"
 
 #include <arpa/inet.h>
@@ -74,6 +76,7 @@ struct http_server {
     atomic_int stopping;
     atomic_int quiesced; /* loops that stopped accepting */
     http_after_run_fn after_run;
+    http_observe_fn observe;
     int64_t header_timeout_ns;
     pthread_mutex_t conns_lock;   /* guards conns, open and ip_counts */
     struct conn_track *conns;
@@ -103,6 +106,7 @@ struct http_request {
     enum req_state state;
     struct MHD_Response *response;
     unsigned status;
+    int64_t started_ns; /* when its headers were in, for the observe hook */
     unsigned nheaders;
     char *headers[MAX_EXTRA_HEADERS][2];
 };
@@ -383,20 +387,21 @@ static int header_lines(struct MHD_Connection *conn, const char *name)
 }
 
 /* First call for a request: decide from the headers alone whether to read
- * the body at all. Returns 0 to go on, or the MHD result of an error sent. */
-static int check_headers(struct http_server *srv, struct MHD_Connection *conn,
+ * the body at all. Returns 0 to go on, or the status of the error sent (its
+ * MHD result in *result). */
+static unsigned check_headers(struct http_server *srv, struct MHD_Connection *conn,
                          enum MHD_Result *result)
 {
     if (atomic_load(&srv->closing)) {
         *result = queue_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "shutting_down",
                               "the server is shutting down", 1);
-        return 1;
+        return MHD_HTTP_SERVICE_UNAVAILABLE;
     }
     if (header_present(conn, MHD_HTTP_HEADER_CONTENT_LENGTH) &&
         header_present(conn, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
         *result = queue_error(conn, MHD_HTTP_BAD_REQUEST, "bad_request",
                               "Content-Length and Transfer-Encoding together are not accepted", 1);
-        return 1;
+        return MHD_HTTP_BAD_REQUEST;
     }
     /* Two lengths frame the body two ways: the way request smuggling
      * starts, whichever one a proxy in front believed. */
@@ -404,7 +409,7 @@ static int check_headers(struct http_server *srv, struct MHD_Connection *conn,
         header_lines(conn, MHD_HTTP_HEADER_TRANSFER_ENCODING) > 1) {
         *result = queue_error(conn, MHD_HTTP_BAD_REQUEST, "bad_request",
                               "Content-Length or Transfer-Encoding given more than once", 1);
-        return 1;
+        return MHD_HTTP_BAD_REQUEST;
     }
     const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                  MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -417,7 +422,7 @@ static int check_headers(struct http_server *srv, struct MHD_Connection *conn,
             snprintf(detail, sizeof(detail), "request bodies are limited to %zu bytes",
                      srv->max_body);
             *result = queue_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, "body_too_large", detail, 1);
-            return 1;
+            return MHD_HTTP_CONTENT_TOO_LARGE;
         }
     }
     return 0;
@@ -432,10 +437,15 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     struct http_request *req = *con_cls;
     if (!req) {
         enum MHD_Result result;
-        if (check_headers(srv, conn, &result))
+        unsigned refused = check_headers(srv, conn, &result);
+        if (refused) {
+            if (srv->observe)
+                srv->observe(srv->ctx, url, refused, 0);
             return result;
+        }
         track_request(srv, conn, 1);
         req = xcalloc(1, sizeof(*req));
+        req->started_ns = srv->observe ? time_mono_ns() : 0;
         req->srv = srv;
         req->loop = current_loop;
         req->conn = conn;
@@ -477,6 +487,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         return MHD_YES; /* an error already queued */
     struct MHD_Response *r = req->response;
     req->response = NULL;
+    if (srv->observe)
+        srv->observe(srv->ctx, req->path, req->status, time_mono_ns() - req->started_ns);
     enum MHD_Result rc = MHD_queue_response(conn, req->status, r);
     MHD_destroy_response(r);
     return rc;
@@ -612,6 +624,7 @@ struct http_server *http_start(const struct http_server_config *cfg, http_handle
     struct http_server *srv = xcalloc(1, sizeof(*srv));
     srv->handler = handler;
     srv->after_run = cfg->after_run;
+    srv->observe = cfg->observe;
     srv->ctx = ctx;
     srv->max_body = cfg->max_body;
     srv->header_timeout_ns = (int64_t)cfg->header_timeout * 1000000000LL;
@@ -754,4 +767,26 @@ const struct sockaddr *http_peer(const struct http_request *req)
     const union MHD_ConnectionInfo *info =
         MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     return info ? info->client_addr : NULL;
+}
+
+int http_etag_matches(const char *inm, const char *etag)
+{
+    if (!inm)
+        return 0;
+    size_t elen = strlen(etag);
+    const char *p = inm;
+    while (*p) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        if (*p == '*')
+            return 1;
+        if (strncmp(p, "W/", 2) == 0)
+            p += 2;
+        const char *tok = p;
+        while (*p && *p != ',' && *p != ' ' && *p != '\t')
+            p++;
+        if ((size_t)(p - tok) == elen && strncmp(tok, etag, elen) == 0)
+            return 1;
+    }
+    return 0;
 }

@@ -39,6 +39,15 @@ struct http_request;
  * loop runs again at once to send them. May be NULL. */
 typedef int (*http_after_run_fn)(void *ctx);
 
+/* Called on an event loop's thread as each answer is queued, with the
+ * handler's ctx: the request's path, the status sent and the nanoseconds
+ * from the arrival of its headers to its answer (0 for the requests this
+ * layer refuses from their headers alone). Requests that libmicrohttpd
+ * refuses itself (malformed, headers over max_header) are not seen. It must
+ * be quick: it runs once per request. May be NULL. */
+typedef void (*http_observe_fn)(void *ctx, const char *path, unsigned status,
+                                int64_t elapsed_ns);
+
 struct http_server_config {
     const char *listen;        /* "host:port"; port 0 picks a free one */
     int threads;               /* event loops, >= 1 */
@@ -50,6 +59,7 @@ struct http_server_config {
     size_t max_body;           /* bytes */
     size_t max_header;         /* bytes per connection (request line + headers) */
     http_after_run_fn after_run;
+    http_observe_fn observe;
 };
 
 /* Called once per complete request on an HTTP thread. It must arrange for
@@ -87,6 +97,11 @@ struct buf;
 const char *http_header_all(const struct http_request *req, const char *name, struct buf *out);
 const char *http_body(const struct http_request *req, size_t *len);
 const struct sockaddr *http_peer(const struct http_request *req);
+
+/* Whether an If-None-Match value (NULL = absent) matches etag: "*", or
+ * etag in its comma-separated list (weak comparison: W/ is ignored). For
+ * the handlers that answer 304. */
+int http_etag_matches(const char *if_none_match, const char *etag);
 
 /* Add a response header (copied) before http_respond(); at most 8. */
 void http_set_header(struct http_request *req, const char *name, const char *value);

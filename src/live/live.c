@@ -1,5 +1,7 @@
 /* live.c - the engine in the server: feeding, the ticker, persistence (see
- * live.h). */
+ * live.h). Every advance of event time that closes a minute (the walk over
+ * every series) is timed, whoever drives it, the ticker or a fed report,
+ * into the histogram downwatch_detector_tick_duration_seconds. */
 #include "live/live.h"
 
 #include <errno.h>
@@ -14,6 +16,7 @@
 #include "core/timeutil.h"
 #include "guard/guard.h"
 #include "notify/notify.h"
+#include "prom/prom.h"
 #include "store/store.h"
 
 _Static_assert((int)GUARD_REPEAT == DET_REPEAT && (int)GUARD_COUNTED == DET_VOTE &&
@@ -22,6 +25,13 @@ _Static_assert((int)GUARD_REPEAT == DET_REPEAT && (int)GUARD_COUNTED == DET_VOTE
 
 #define LIVE_WINDOW 600   /* the watermark follows the clock when this close to it */
 #define LEAD 2            /* the ticker's watermark runs ahead of the clock (live.h) */
+
+static const struct prom_spec tick_duration_spec = {
+    .name = "downwatch_detector_tick_duration_seconds",
+    .help = "Time the detector took to advance event time over a minute's end: close the "
+            "minute of every series, score it, update the incidents.",
+    .kind = PROM_DURATIONS,
+};
 
 /* One incident state waiting to be stored and notified. */
 struct pending {
@@ -45,6 +55,7 @@ struct live {
     pthread_mutex_t stop_mu;
     pthread_cond_t stop_cv;
     int stopping;
+    struct prom_family *tick_duration;
 };
 
 static const char *event_name(enum det_event ev)
@@ -124,6 +135,7 @@ struct live *live_new(const struct catalog *cat, struct store *store, struct not
     pthread_mutex_init(&l->stop_mu, NULL);
     pthread_cond_init(&l->stop_cv, NULL);
     l->store = store;
+    l->tick_duration = prom_register(&tick_duration_spec);
     l->det = det_new(cfg, on_event, l);
     for (size_t i = 0; i < catalog_count(cat); i++) {
         const struct cat_service *s = catalog_at(cat, i);
@@ -178,6 +190,21 @@ void live_flush(struct live *l)
     free(q);
 }
 
+/* det_advance to t, under mu, timed when it closes a minute (the engine has
+ * an open minute once it has seen a time). */
+static void advance(struct live *l, int64_t t)
+{
+    int64_t now = det_now(l->det);
+    int64_t minute_end = now - (now % 60 + 60) % 60 + 60;
+    if (now == 0 || t < minute_end) {
+        det_advance(l->det, t);
+        return;
+    }
+    int64_t start = time_mono_ns();
+    det_advance(l->det, t);
+    prom_observe_ns(l->tick_duration, 0, time_mono_ns() - start);
+}
+
 static void *tick_loop(void *arg)
 {
     struct live *l = arg;
@@ -192,7 +219,7 @@ static void *tick_loop(void *arg)
         pthread_mutex_lock(&l->mu);
         int64_t watermark = det_now(l->det);
         if (watermark < now && now - watermark <= LIVE_WINDOW)
-            det_advance(l->det, now);
+            advance(l, now);
         pthread_mutex_unlock(&l->mu);
         live_flush(l);
         pthread_mutex_lock(&l->stop_mu);
@@ -234,9 +261,11 @@ void live_free(struct live *l)
 void live_feed(struct live *l, const struct store_report *rows, size_t n)
 {
     pthread_mutex_lock(&l->mu);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        advance(l, rows[i].ts); /* what det_feed would do first, timed */
         det_feed(l->det, rows[i].service, rows[i].country, rows[i].problem,
                  (enum det_vote)rows[i].counted, rows[i].ts);
+    }
     pthread_mutex_unlock(&l->mu);
 }
 
@@ -259,6 +288,17 @@ int live_status(struct live *l, int service, const char **status, struct buf *op
         incident_json(l, open, open_json);
     pthread_mutex_unlock(&l->mu);
     return open != NULL;
+}
+
+void live_open_incidents(struct live *l, unsigned char *open, size_t n)
+{
+    pthread_mutex_lock(&l->mu);
+    for (size_t i = 0; i < n; i++) {
+        const struct det_incident *inc;
+        det_service_status(l->det, (int)i, &inc);
+        open[i] = inc != NULL;
+    }
+    pthread_mutex_unlock(&l->mu);
 }
 
 int64_t live_now(struct live *l)

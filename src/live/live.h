@@ -57,6 +57,10 @@ void live_flush(struct live *l);
  * incident's JSON to open_json when there is one and returns 1, else 0. */
 int live_status(struct live *l, int service, const char **status, struct buf *open_json);
 
+/* open[i] = 1 when catalog service i has an open incident, else 0, for
+ * i < n, read under one lock. */
+void live_open_incidents(struct live *l, unsigned char *open, size_t n);
+
 /* The engine's event time (its watermark), or the wall clock while it has
  * seen nothing: what "now" is for the pages, so that a replayed trace shows
  * its own last 24 hours (live, the watermark follows the clock). */

@@ -33,6 +33,7 @@
 #include "notify/sign.h"
 #include "notify/silence.h"
 #include "notify/sub.h"
+#include "prom/prom.h"
 #include "store/outbox.h"
 #include "store/rules.h"
 
@@ -708,6 +709,8 @@ static void on_done(void *arg, int64_t tag, int status, const char *error)
     int64_t pause = sender_backoff_ms(attempts, n->cfg.retry_base_ms, n->cfg.retry_max_ms,
                                       random_unit(n));
     const char *state = ok ? "delivered" : attempts >= n->cfg.attempts ? "dead" : "pending";
+    prom_count("downwatch_webhook_deliveries_total",
+               ok ? "delivered" : state[0] == 'd' ? "failed" : "retried", 1);
     struct buf detail;
     buf_init(&detail);
     buf_printf(&detail, "{\"event\":\"%s\",\"attempt\":%d,\"status\":", f.event, attempts);

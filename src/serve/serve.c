@@ -50,12 +50,14 @@ static void usage(FILE *out)
     config_print_help(out);
 }
 
-/* The server's one handler: the JSON API under /api/, the status page
- * (web.h) everywhere else. */
+/* The server's one handler: the JSON API under /api/, the Atom feeds
+ * under /feeds/ and /metrics (api.h), the status page (web.h) everywhere
+ * else. */
 static void route(struct http_request *req, void *ctx)
 {
     const char *path = http_path(req);
-    if (strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0)
+    if (strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0 ||
+        strncmp(path, "/feeds/", 7) == 0 || strcmp(path, "/metrics") == 0)
         api_handle(req, ctx);
     else
         web_handle(req);
@@ -196,6 +198,7 @@ int serve_main(int argc, char **argv)
     socklen_t addrlen;
     struct stages st = {0};
     if (http_parse_listen(cfg.listen, &addr, &addrlen, err, sizeof(err)) < 0 ||
+        api_check_public_url(cfg.public_url, err, sizeof(err)) < 0 ||
         open_stages(&cfg, &st, !check_only, err, sizeof(err)) < 0) {
         fprintf(stderr, "downwatch serve: %s\n", err);
         close_stages(&st);
@@ -230,6 +233,7 @@ int serve_main(int argc, char **argv)
         return 1;
     }
 
+    api_metrics_register();
     struct api api = {
         .catalog = st.catalog,
         .geo = st.geo,
@@ -240,6 +244,8 @@ int serve_main(int argc, char **argv)
         .notify = st.notify,
         .admin_token = cfg.admin_token,
         .replay_token = cfg.replay_token,
+        .metrics_token = cfg.metrics_token,
+        .public_url = cfg.public_url,
         .started = time_now(),
     };
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -253,6 +259,7 @@ int serve_main(int argc, char **argv)
         .max_body = (size_t)cfg.max_body,
         .max_header = (size_t)cfg.max_header,
         .after_run = api_after_run,
+        .observe = api_observe,
     };
     struct http_server *srv = http_start(&hc, route, &api, err, sizeof(err));
     if (!srv) {

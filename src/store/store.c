@@ -33,11 +33,19 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/timeutil.h"
+#include "prom/prom.h"
 
 #define STORE_SCHEMA_VERSION 4
 #define STORE_APPLICATION_ID 0x64776368 /* "dwch" in the file header */
 #define STORE_BUSY_TIMEOUT_MS 1000      /* waits inside SQLite while opening, and for scans */
 #define STORE_BUSY_PAUSE_NS 10000000L   /* between two retries of a busy transaction */
+
+static const struct prom_spec commit_duration_spec = {
+    .name = "downwatch_store_commit_duration_seconds",
+    .help = "Time a transaction of reports took, from holding the write lock to the end of "
+            "its COMMIT.",
+    .kind = PROM_DURATIONS,
+};
 
 static const char schema_sql[] =
     "CREATE TABLE services("
@@ -199,6 +207,7 @@ struct store {
     uint64_t completed;      /* batches whose callbacks have returned */
     int closing;             /* store_close began: refuse, drain, exit */
     struct store_stats stats; /* stats.queued is the queue's size in reports */
+    struct prom_family *commit_duration;
 };
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -595,6 +604,8 @@ static void finish_list(struct store *s, struct store_batch *list, size_t rows, 
         s->stats.failures++;
     }
     pthread_mutex_unlock(&s->mu);
+    if (status == 0)
+        prom_observe_ns(s->commit_duration, 0, took_ns);
 
     for (struct store_batch *b = list, *next; b; b = next) {
         next = b->next; /* the callback may free b */
@@ -712,6 +723,8 @@ struct store *store_open(const struct store_config *cfg, const struct catalog *c
     }
     s->db_path = path_join(cfg->dir, "downwatch.db");
     s->queue_max = cfg->queue_max;
+    s->stats.queue_max = cfg->queue_max;
+    s->commit_duration = prom_register(&commit_duration_spec);
     s->n_services = catalog_count(cat);
     s->db_ids = xcalloc(s->n_services, sizeof(*s->db_ids));
 
@@ -1119,14 +1132,15 @@ int store__read(struct store *s, int (*read)(sqlite3 *db, void *arg), void *arg)
     return rc == SQLITE_OK || rc == SQLITE_DONE ? 0 : -EIO;
 }
 
-long store_list_incidents(struct store *s, const struct store_incident_filter *f,
-                          struct buf *out)
+long store_each_incident(struct store *s, const struct store_incident_filter *f,
+                         void (*fn)(void *arg, const struct store_incident *inc), void *arg)
 {
     sqlite3 *db = reader(s);
     sqlite3_stmt *st = NULL;
     long count = 0;
     if (!db || sqlite3_prepare_v2(db,
-                                  "SELECT json FROM incidents"
+                                  "SELECT id, service, grp, start, detected_at, end, updated, json"
+                                  " FROM incidents"
                                   " WHERE (?1 IS NULL OR service = ?1)"
                                   "   AND (?2 IS NULL OR grp = ?2)"
                                   "   AND (?3 = 0 OR end IS NULL)"
@@ -1145,9 +1159,18 @@ long store_list_incidents(struct store *s, const struct store_incident_filter *f
     sqlite3_bind_int(st, 5, f->limit);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (count++)
-            buf_putc(out, ',');
-        buf_append(out, sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+        struct store_incident inc = {
+            .id = (const char *)sqlite3_column_text(st, 0),
+            .service = (const char *)sqlite3_column_text(st, 1),
+            .group = (const char *)sqlite3_column_text(st, 2),
+            .start = sqlite3_column_int64(st, 3),
+            .detected_at = sqlite3_column_int64(st, 4),
+            .end = sqlite3_column_type(st, 5) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 5),
+            .updated = sqlite3_column_int64(st, 6),
+            .json = (const char *)sqlite3_column_text(st, 7),
+        };
+        fn(arg, &inc);
+        count++;
     }
     if (rc != SQLITE_DONE)
         count = -1;
@@ -1155,6 +1178,26 @@ out:
     sqlite3_finalize(st);
     reader_done(s, db);
     return count;
+}
+
+struct json_list {
+    struct buf *out;
+    long n;
+};
+
+static void append_json(void *arg, const struct store_incident *inc)
+{
+    struct json_list *l = arg;
+    if (l->n++)
+        buf_putc(l->out, ',');
+    buf_puts(l->out, inc->json);
+}
+
+long store_list_incidents(struct store *s, const struct store_incident_filter *f,
+                          struct buf *out)
+{
+    struct json_list l = {out, 0};
+    return store_each_incident(s, f, append_json, &l);
 }
 
 static void pass_state(sqlite3_stmt *st, const char *id, const struct store_incident_reader *r)

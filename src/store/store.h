@@ -35,6 +35,10 @@
  * value, voter the 64-bit hash that the vote guard keyed the report by (as a
  * signed integer), client the client id as sent (NULL when absent).
  *
+ * Each commit of reports is timed into the histogram
+ * downwatch_store_commit_duration_seconds (prom.h), from holding the write
+ * lock to the end of COMMIT.
+ *
  * Threads: store_submit, store_flush, store_scan, store_get_stats and the
  * incident functions may be called from any thread; store_open and
  * store_close from one. */
@@ -96,6 +100,7 @@ struct store_stats {
     uint64_t failures;     /* transactions that failed and were rolled back */
     size_t queued;         /* reports submitted and not yet completed, the
                             * transaction in progress included */
+    size_t queue_max;      /* the configuration's queue_max */
     int64_t last_commit_ns; /* last commit, from holding the write lock to the
                              * end of COMMIT (without any wait for the lock) */
 };
@@ -178,6 +183,13 @@ struct store_incident_filter {
     int64_t since;        /* only those still open at or ending after since */
     int limit;            /* at most this many, newest start first */
 };
+
+/* Call fn for each matching incident's latest state (event NULL; the
+ * strings are valid during the call only), newest start first. Returns how
+ * many, or -1 when the database cannot be read (after some may have been
+ * passed). fn must not call back into the store. */
+long store_each_incident(struct store *s, const struct store_incident_filter *f,
+                         void (*fn)(void *arg, const struct store_incident *inc), void *arg);
 
 /* Append the matching incidents' JSON objects to out, comma-separated
  * (the caller writes the brackets). Returns how many, or -1 when the

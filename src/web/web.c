@@ -115,28 +115,6 @@ int web_accepts_gzip(const char *ae)
     return 0;
 }
 
-int web_etag_matches(const char *inm, const char *etag)
-{
-    if (!inm)
-        return 0;
-    size_t elen = strlen(etag);
-    const char *p = inm;
-    while (*p) {
-        while (*p == ' ' || *p == '\t' || *p == ',')
-            p++;
-        if (*p == '*')
-            return 1;
-        if (strncmp(p, "W/", 2) == 0)
-            p += 2;
-        const char *tok = p;
-        while (*p && *p != ',' && *p != ' ' && *p != '\t')
-            p++;
-        if ((size_t)(p - tok) == elen && strncmp(tok, etag, elen) == 0)
-            return 1;
-    }
-    return 0;
-}
-
 static void plain(struct http_request *req, unsigned status, const char *text)
 {
     http_set_header(req, "Cache-Control", "no-store");
@@ -169,7 +147,7 @@ void web_handle(struct http_request *req)
         http_set_header(req, "Content-Security-Policy", csp);
         http_set_header(req, "Referrer-Policy", "same-origin");
     }
-    if (web_etag_matches(http_header(req, "If-None-Match"), etag)) {
+    if (http_etag_matches(http_header(req, "If-None-Match"), etag)) {
         http_respond_static(req, 304, NULL, NULL, 0);
         return;
     }

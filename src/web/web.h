@@ -49,10 +49,6 @@ const struct web_asset *web_route(const char *path);
  * (or "x-gzip", or "*") coding whose q is not 0. */
 int web_accepts_gzip(const char *accept_encoding);
 
-/* Whether an If-None-Match value (NULL = absent) matches etag: "*", or
- * etag in its comma-separated list (weak comparison: W/ is ignored). */
-int web_etag_matches(const char *if_none_match, const char *etag);
-
 /* The Content-Type for a path, by its extension. */
 const char *web_content_type(const char *path);
 

@@ -13,6 +13,7 @@ from harness import ADMIN, ROOT, TOKEN, Server
 
 OPENAPI = os.path.join(ROOT, "src", "api", "openapi.json")
 WRITES = ("post", "put", "patch", "delete")
+METHODS = ("get", "head", "options") + WRITES  # a path item's other keys are no operations
 
 
 def needs_admin(op):
@@ -28,7 +29,7 @@ def admin_operations():
     out = []
     for path, ops in paths.items():
         for method, op in ops.items():
-            if needs_admin(op):
+            if method in METHODS and needs_admin(op):
                 out.append((method.upper(), "/api/v1" + path.replace("{id}", "whatsapp-x"),
                             set(op["responses"])))
     return out

@@ -1,6 +1,7 @@
 /* test_timeutil.c - unit tests for src/core/timeutil.c: the strict ISO 8601
  * parser (offsets, fractions, calendar rules, everything it must refuse),
- * the formatters and their round trip, and the clocks' plausibility.
+ * the formatters and their round trip, HTTP dates (IMF-fixdate only), and
+ * the clocks' plausibility.
  *
  * Run one test by name: test_timeutil NAME (a cmocka filter pattern). */
 #include <setjmp.h>
@@ -235,6 +236,37 @@ static void test_clocks_are_plausible(void **state)
     assert_true(a > 0 && b >= a);
 }
 
+static void test_http_dates_are_imf_fixdates_and_parse_back(void **state)
+{
+    (void)state;
+    char text[40];
+    time_format_http(1712161800, text, sizeof(text)); /* 2024-04-03T16:30:00Z */
+    assert_string_equal(text, "Wed, 03 Apr 2024 16:30:00 GMT");
+    int64_t t = 0;
+    assert_int_equal(time_parse_http(text, &t), 0);
+    assert_int_equal(t, 1712161800);
+    time_format_http(0, text, sizeof(text));
+    assert_string_equal(text, "Thu, 01 Jan 1970 00:00:00 GMT");
+}
+
+static void test_other_http_date_forms_are_refused(void **state)
+{
+    (void)state;
+    int64_t t = 42;
+    const char *bad[] = {
+        "Wednesday, 03-Apr-24 16:30:00 GMT", /* RFC 850 */
+        "Wed Apr  3 16:30:00 2024",          /* asctime */
+        "Wed, 03 Apr 2024 16:30:00 UTC",
+        "Wed, 03 Apx 2024 16:30:00 GMT",
+        "Wed, 31 Apr 2024 16:30:00 GMT",
+        "Wed, 03 Apr 2024 16:30:00 GMT ",
+        "",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(time_parse_http(bad[i], &t), -1);
+    assert_int_equal(t, 42);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -255,6 +287,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_format_ms_writes_milliseconds),
         cmocka_unit_test(test_format_and_parse_round_trip),
         cmocka_unit_test(test_clocks_are_plausible),
+        cmocka_unit_test(test_http_dates_are_imf_fixdates_and_parse_back),
+        cmocka_unit_test(test_other_http_date_forms_are_refused),
     };
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);

@@ -1,5 +1,6 @@
 /* test_web.c - unit tests for src/web/web.c: routing of page and asset
- * paths, Accept-Encoding and If-None-Match parsing, content types, and the
+ * paths, Accept-Encoding and If-None-Match parsing (the latter is
+ * http_etag_matches, which the pages use), content types, and the
  * embedded table itself (every page and asset the build made is there,
  * with validators and real gzip variants, and every /assets/ name that a
  * page, script or stylesheet refers to is embedded).
@@ -15,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "http/server.h"
 #include "web/web.h"
 
 extern const struct web_asset web__assets[];
@@ -131,17 +133,17 @@ static void test_gzip_is_accepted_unless_its_q_is_zero(void **state)
 static void test_if_none_match_compares_weakly_and_takes_lists_and_star(void **state)
 {
     const char *e = "\"0123456789abcdef\"";
-    assert_true(web_etag_matches(e, e));
-    assert_true(web_etag_matches("W/\"0123456789abcdef\"", e));
-    assert_true(web_etag_matches("\"x\", \"0123456789abcdef\"", e));
-    assert_true(web_etag_matches("\"x\",\"0123456789abcdef\"", e));
-    assert_true(web_etag_matches("*", e));
-    assert_false(web_etag_matches(NULL, e));
-    assert_false(web_etag_matches("", e));
-    assert_false(web_etag_matches("\"0123456789abcdef", e));
-    assert_false(web_etag_matches("\"0123456789abcdef\"x", e));
-    assert_false(web_etag_matches("\"0123456789abcdef-gz\"", e));
-    assert_false(web_etag_matches("0123456789abcdef", e));
+    assert_true(http_etag_matches(e, e));
+    assert_true(http_etag_matches("W/\"0123456789abcdef\"", e));
+    assert_true(http_etag_matches("\"x\", \"0123456789abcdef\"", e));
+    assert_true(http_etag_matches("\"x\",\"0123456789abcdef\"", e));
+    assert_true(http_etag_matches("*", e));
+    assert_false(http_etag_matches(NULL, e));
+    assert_false(http_etag_matches("", e));
+    assert_false(http_etag_matches("\"0123456789abcdef", e));
+    assert_false(http_etag_matches("\"0123456789abcdef\"x", e));
+    assert_false(http_etag_matches("\"0123456789abcdef-gz\"", e));
+    assert_false(http_etag_matches("0123456789abcdef", e));
 }
 
 static void test_content_types_follow_the_extension(void **state)
