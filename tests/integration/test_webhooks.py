@@ -15,6 +15,7 @@ import tempfile
 import time
 import unittest
 
+import promtext
 from harness import ADMIN, ROOT, Server, replay_whole, run
 from receiver import Receiver, verify
 from schema import conforms, errors
@@ -159,6 +160,22 @@ class WebhookReplayTest(unittest.TestCase):
         self.assertEqual(sorted((i, e) for i, e in meta if e != "updated"),
                          sorted((i["id"], e) for i in self.notified if i["service"] in META
                                 for e in ("opened", "resolved")))
+
+    def test_the_metrics_count_each_attempt_by_outcome(self):
+        deadline = time.time() + 10
+        while True:  # an attempt is answered before the server counts it
+            fams = promtext.parse(self.srv.get("/metrics").body)
+            counted = {l["outcome"]: v for _, l, v in
+                       fams["downwatch_webhook_deliveries_total"].samples}
+            answered = [r.status for r in self.receiver.received()]
+            ok = answered.count(200)
+            if (counted["delivered"], counted["retried"] + counted["failed"]) == \
+                    (ok, len(answered) - ok) or time.time() > deadline:
+                break
+            time.sleep(0.2)
+        self.assertEqual(counted["delivered"], ok)
+        self.assertEqual(counted["retried"] + counted["failed"], len(answered) - ok)
+        self.assertGreaterEqual(counted["failed"], 1)  # /down gave up
 
     def test_subscriptions_that_match_nothing_hear_nothing(self):
         self.assertEqual(self.receiver.received("/telegram"), [])
