@@ -1,11 +1,12 @@
 /* metric.c - `downwatch series`: score one numeric series (see metric.h).
  *
  * Reads the CSV line by line (csv.h), feeds each row to a scorer
- * (scorer.h, the detector core on one series) and prints the row with its
- * score as soon as it is read, so a row's score depends only on the rows
- * before it and itself. A malformed row stops the run with the rows before
- * it printed: skipping it would let a truncated or mis-exported file score
- * silently. */
+ * (scorer.h: the detector core's seasonal surprise and the count, each
+ * made a rarity in days against the series' own daily maxima, with an
+ * alarm shadow) and prints the row with its score as soon as it is read,
+ * so a row's score depends only on the rows before it and itself. A
+ * malformed row stops the run with the rows before it printed: skipping it
+ * would let a truncated or mis-exported file score silently. */
 #include "metric/metric.h"
 
 #include <errno.h>
@@ -25,8 +26,10 @@ static void usage(FILE *out)
             "Score one numeric series for anomalies with the detector core.\n"
             "Reads `timestamp,value` rows (a header line is optional; FILE may be -\n"
             "for standard input) and prints `timestamp,value,anomaly_score`, one row\n"
-            "per input row in input order, the score in [0, 1] (0: as expected).\n"
-            "A row's score uses only the rows before it and itself.\n"
+            "per input row in input order, the score in [0, 1]: 0 as expected, 0.5\n"
+            "for a row the series reaches about once in ten days, 0 again for rows\n"
+            "within a day of a score they are not twice as rare as. A row's score\n"
+            "uses only the rows before it and itself.\n"
             "\n"
             "Timestamps: YYYY-MM-DD HH:MM:SS, ISO 8601 (T, fraction, Z or offset),\n"
             "or Unix seconds. Values: decimal numbers, read as counts per step (the\n"
