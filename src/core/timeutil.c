@@ -137,3 +137,9 @@ void time_format_ms(int64_t ms, char *out, size_t outsz)
              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
              (int)(ms % 1000));
 }
+
+int64_t time_slot(int64_t t, int64_t seconds)
+{
+    int64_t q = t / seconds;
+    return (t % seconds != 0 && t < 0) ? q - 1 : q;
+}

@@ -15,15 +15,11 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/timeutil.h"
+
 #define EULER_GAMMA 0.5772156649015329
 #define SCALE_MIN 1e-6 /* the least scale, when every past day had the same maximum */
 #define FAR_Z 30.0     /* beyond, 1 - exp(-exp(-z)) is exp(-z) to double precision */
-
-static int64_t day_of(int64_t t)
-{
-    int64_t d = t / 86400;
-    return (t % 86400 != 0 && t < 0) ? d - 1 : d;
-}
 
 void rarity_init(struct rarity *r, double scale_min)
 {
@@ -82,7 +78,7 @@ void rarity_learn(struct rarity *r, int64_t t, int64_t seconds, double v)
 {
     if (isnan(v))
         return;
-    int64_t day = day_of(t);
+    int64_t day = time_slot(t, 86400);
     if (r->day != INT64_MIN && day < r->day)
         return;
     if (day != r->day) {

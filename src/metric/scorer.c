@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/timeutil.h"
 #include "detect/baseline.h"
 #include "detect/tail.h"
 #include "metric/rarity.h"
@@ -66,12 +67,6 @@ struct scorer *scorer_new(void)
     for (int i = 0; i < SHADOW_HOURS; i++)
         s->shadow_hour[i] = INT64_MIN;
     return s;
-}
-
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -127,14 +122,14 @@ static void learn_level(struct scorer *s, double count, double expected, double 
  * records the result in the shadow. */
 static double shadowed(struct scorer *s, int64_t t, double rarity, int learn)
 {
-    int64_t hour = floor_div(t, 3600);
+    int64_t hour = time_slot(t, 3600);
     double recent = 0;
     for (int i = 0; i < SHADOW_HOURS; i++)
         if (s->shadow_hour[i] > hour - SHADOW_HOURS && s->shadow_hour[i] <= hour)
             recent = fmax(recent, s->shadow[i]);
     double score = rarity + SAME_RARITY >= recent + SHADOW_RISE ? rarity : 0;
     if (learn) {
-        int slot = (int)(hour - floor_div(hour, SHADOW_HOURS) * SHADOW_HOURS);
+        int slot = (int)(hour - time_slot(hour, SHADOW_HOURS) * SHADOW_HOURS);
         if (s->shadow_hour[slot] != hour) {
             s->shadow_hour[slot] = hour;
             s->shadow[slot] = score;
