@@ -106,6 +106,7 @@ static void test_a_night_spike_below_the_daytime_peak_is_caught(void **state)
     /* 60 at 03:00 where 5 is normal: never a record, but a surprise. */
     assert_true(60 < daily(at(14, 15, 0)));
     assert_true(scorer_next(s, at(14, 3, 2), 60) > 0.8);
+    free(s);
 }
 
 static void test_an_alarm_shadows_the_next_day(void **state)
