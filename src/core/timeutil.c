@@ -172,3 +172,9 @@ int time_parse_http(const char *s, int64_t *out)
     snprintf(iso, sizeof(iso), "%.4s-%02d-%.2sT%.8sZ", s + 12, mon + 1, s + 5, s + 17);
     return time_parse_iso(iso, strlen(iso), out);
 }
+
+int64_t time_slot(int64_t t, int64_t seconds)
+{
+    int64_t q = t / seconds;
+    return (t % seconds != 0 && t < 0) ? q - 1 : q;
+}

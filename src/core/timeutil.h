@@ -35,4 +35,9 @@ void time_format_ms(int64_t ms, char *out, size_t outsz);
 void time_format_http(int64_t t, char *out, size_t outsz);
 int time_parse_http(const char *s, int64_t *out);
 
+/* The number of the period of `seconds` (> 0) that holds t, counted from
+ * the epoch: floor(t / seconds), also for times before 1970 (-1 is the
+ * last period before the epoch). time_slot(t, 86400) is t's UTC day. */
+int64_t time_slot(int64_t t, int64_t seconds);
+
 #endif

@@ -226,6 +226,18 @@ static void test_format_and_parse_round_trip(void **state)
     }
 }
 
+static void test_slots_are_floor_divisions_also_before_1970(void **state)
+{
+    (void)state;
+    assert_int_equal(time_slot(0, 3600), 0);
+    assert_int_equal(time_slot(3599, 3600), 0);
+    assert_int_equal(time_slot(3600, 3600), 1);
+    assert_int_equal(time_slot(-1, 3600), -1);
+    assert_int_equal(time_slot(-3600, 3600), -1);
+    assert_int_equal(time_slot(-3601, 3600), -2);
+    assert_int_equal(time_slot(INT64_C(1424986973), 86400), 16492); /* 2015-02-26 */
+}
+
 static void test_clocks_are_plausible(void **state)
 {
     (void)state;
@@ -283,6 +295,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_malformed_times_are_refused),
         cmocka_unit_test(test_parse_reads_only_len_bytes),
         cmocka_unit_test(test_format_writes_iso_utc_seconds),
+        cmocka_unit_test(test_slots_are_floor_divisions_also_before_1970),
         cmocka_unit_test(test_format_never_writes_past_the_buffer),
         cmocka_unit_test(test_format_ms_writes_milliseconds),
         cmocka_unit_test(test_format_and_parse_round_trip),
