@@ -25,6 +25,7 @@ _Static_assert((int)GUARD_REPEAT == DET_REPEAT && (int)GUARD_COUNTED == DET_VOTE
 
 #define LIVE_WINDOW 600   /* the watermark follows the clock when this close to it */
 #define LEAD 2            /* the ticker's watermark runs ahead of the clock (live.h) */
+#define ID_MAX 128        /* an incident id, NUL included */
 
 static const struct prom_spec tick_duration_spec = {
     .name = "downwatch_detector_tick_duration_seconds",
@@ -63,16 +64,23 @@ static const char *event_name(enum det_event ev)
     return ev == DET_OPENED ? "opened" : ev == DET_RESOLVED ? "resolved" : "updated";
 }
 
-/* The incident's JSON as the server shows it: the engine's, and whether it
- * was detected in a maintenance window ("maintenance"). Under mu. Returns
- * that window's id, or 0. */
-static int64_t incident_json(struct live *l, const struct det_incident *inc, struct buf *out)
+/* The id of the incident's group into out (ID_MAX bytes), or NULL. */
+static const char *group_id(const struct live *l, const struct det_incident *inc, char *out)
 {
-    char group[128];
-    if (inc->group)
-        det_incident_id(l->det, inc->group, group, sizeof(group));
-    int64_t window = l->notify ? notify_maintenance(l->notify, inc->service,
-                                                    inc->group ? group : NULL, inc->detected_at)
+    if (!inc->group)
+        return NULL;
+    det_incident_id(l->det, inc->group, out, ID_MAX);
+    return out;
+}
+
+/* The incident's JSON as the server shows it: the engine's, and whether it
+ * was detected in a maintenance window ("maintenance"); group is its group's
+ * id or NULL. Under mu. Returns that window's id, or 0. */
+static int64_t incident_json(struct live *l, const struct det_incident *inc, const char *group,
+                             struct buf *out)
+{
+    int64_t window = l->notify ? notify_maintenance(l->notify, inc->service, group,
+                                                    inc->detected_at)
                                : 0;
     det_incident_json(l->det, inc, out);
     out->len--; /* its closing brace */
@@ -96,13 +104,12 @@ static char *country_list(const struct det_incident *inc)
 static void on_event(const struct det_incident *inc, enum det_event ev, void *ctx)
 {
     struct live *l = ctx;
-    char id[128], group[128];
+    char id[ID_MAX], group_buf[ID_MAX];
+    const char *group = group_id(l, inc, group_buf);
     struct buf json;
     buf_init(&json);
-    int64_t maintenance = incident_json(l, inc, &json);
+    int64_t maintenance = incident_json(l, inc, group, &json);
     det_incident_id(l->det, inc, id, sizeof(id));
-    if (inc->group)
-        det_incident_id(l->det, inc->group, group, sizeof(group));
     if (l->nqueue == l->capqueue) {
         l->capqueue = l->capqueue ? l->capqueue * 2 : 64;
         l->queue = xrealloc(l->queue, l->capqueue * sizeof(*l->queue));
@@ -110,7 +117,7 @@ static void on_event(const struct det_incident *inc, enum det_event ev, void *ct
     l->queue[l->nqueue++] = (struct pending){
         .id = xstrdup(id),
         .service = xstrdup(det_service_name(l->det, inc->service)),
-        .group = inc->group ? xstrdup(group) : NULL,
+        .group = group ? xstrdup(group) : NULL,
         .json = buf_steal(&json, NULL),
         .countries = country_list(inc),
         .event = ev,
@@ -284,8 +291,10 @@ int live_status(struct live *l, int service, const char **status, struct buf *op
     const struct det_incident *open;
     enum det_status st = det_service_status(l->det, service, &open);
     *status = status_names[st];
-    if (open)
-        incident_json(l, open, open_json);
+    if (open) {
+        char group[ID_MAX];
+        incident_json(l, open, group_id(l, open, group), open_json);
+    }
     pthread_mutex_unlock(&l->mu);
     return open != NULL;
 }
