@@ -78,8 +78,13 @@ static void reject_line(struct intake *in, size_t line, const char *code, const 
 
 static void counts_json(struct buf *b, const struct intake *in, size_t counted)
 {
-    buf_printf(b, "\"accepted\":%zu,\"counted\":%zu,\"rejected\":%zu,\"errors\":[", in->batch.count,
-               counted, in->rejected);
+    buf_puts(b, "\"accepted\":");
+    buf_put_uint(b, in->batch.count);
+    buf_puts(b, ",\"counted\":");
+    buf_put_uint(b, counted);
+    buf_puts(b, ",\"rejected\":");
+    buf_put_uint(b, in->rejected);
+    buf_puts(b, ",\"errors\":[");
     buf_append(b, in->errors.data ? in->errors.data : "", in->errors.len);
     buf_putc(b, ']');
     if (in->rejected > in->listed)
@@ -142,11 +147,15 @@ static void on_stored(void *arg, int status)
         const struct store_report *r = &in->batch.rows[0];
         char ts[32], cc[3];
         time_format(r->ts, ts, sizeof(ts));
-        buf_printf(&b, ",\"report\":{\"service\":");
+        buf_puts(&b, ",\"report\":{\"service\":");
         buf_json_cstr(&b, catalog_at(in->api->catalog, (size_t)r->service)->id);
-        buf_printf(&b, ",\"country\":\"%s\",\"problem\":\"%s\",\"ts\":\"%s\",\"counted\":%s}",
-                   country_code(r->country, cc), rep_problem_name((enum rep_problem)r->problem), ts,
-                   r->counted == GUARD_COUNTED ? "true" : "false");
+        buf_puts(&b, ",\"country\":\"");
+        buf_puts(&b, country_code(r->country, cc));
+        buf_puts(&b, "\",\"problem\":\"");
+        buf_puts(&b, rep_problem_name((enum rep_problem)r->problem));
+        buf_puts(&b, "\",\"ts\":\"");
+        buf_puts(&b, ts);
+        buf_puts(&b, r->counted == GUARD_COUNTED ? "\",\"counted\":true}" : "\",\"counted\":false}");
     }
     buf_putc(&b, '}');
     api__json(in->req, 202, &b);
@@ -389,6 +398,7 @@ void api__reports(struct api *api, struct http_request *req)
     }
     /* Park it with the others of this pass of the event loop: they are all
      * committed together by api_after_run (one transaction, then answers). */
+    http_answer_this_pass(in->req);
     if (parked_tail)
         parked_tail->next = &in->batch;
     else

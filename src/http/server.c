@@ -7,7 +7,11 @@
  * are in (we check the body size and smuggling shapes here, before reading
  * any body), once per body chunk (collected into a buffer up to max_body),
  * and once at the end, where the handler runs. If the handler has not
- * answered by the time it returns, the connection is suspended; whoever
+ * answered by the time it returns but promised an answer from this loop's
+ * after_run hook (a group commit), the connection is left as it is: MHD
+ * keeps it among its ready connections and calls on_access again on its
+ * next pass, which queues the answer, or parks it if there is none yet.
+ * Otherwise the connection is suspended (parked); whoever
  * later calls http_respond() resumes it (and, from another thread, wakes
  * the loop through its eventfd, since MHD keeps no wake-up channel in
  * external mode) and MHD calls on_access again, which queues the stored
@@ -47,11 +51,12 @@
 #define REAPER_PERIOD_NS 500000000LL
 
 /* One open connection, for the header timeout: waiting for a request's
- * headers since phase_start_ns unless in_request. */
+ * headers since phase_start_ns unless in_request. Those two are written by
+ * the connection's loop without a lock and read by the reaper. */
 struct conn_track {
     struct MHD_Connection *conn;
-    int64_t phase_start_ns;
-    int in_request;
+    _Atomic int64_t phase_start_ns;
+    atomic_int in_request;
     unsigned ip_bucket; /* its slot in ip_counts */
     struct conn_track *prev, *next;
 };
@@ -93,7 +98,10 @@ struct http_server {
     atomic_int deferred; /* requests suspended, waiting for an answer */
 };
 
-enum req_state { REQ_READING, REQ_HANDLING, REQ_SUSPENDED, REQ_ANSWERED };
+/* REQ_WAITING: promised an answer by this loop's after_run hook, so left
+ * unparked in MHD's ready list (MHD calls on_access again on its next pass);
+ * parked after all if that pass finds it still unanswered. */
+enum req_state { REQ_READING, REQ_HANDLING, REQ_WAITING, REQ_SUSPENDED, REQ_ANSWERED };
 
 struct http_request {
     struct http_server *srv;
@@ -106,6 +114,7 @@ struct http_request {
     enum req_state state;
     struct MHD_Response *response;
     unsigned status;
+    int answer_this_pass; /* http_answer_this_pass() was called */
     int64_t started_ns; /* when its headers were in, for the observe hook */
     unsigned nheaders;
     char *headers[MAX_EXTRA_HEADERS][2];
@@ -219,6 +228,11 @@ static void respond(struct http_request *req, unsigned status, const char *conte
     }
 }
 
+void http_answer_this_pass(struct http_request *req)
+{
+    req->answer_this_pass = 1;
+}
+
 void http_respond(struct http_request *req, unsigned status, const char *content_type,
                   char *body, size_t len)
 {
@@ -312,18 +326,18 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     pthread_mutex_unlock(&srv->conns_lock);
 }
 
-/* Mark the connection of a request as inside (1) or between (0) requests. */
-static void track_request(struct http_server *srv, struct MHD_Connection *conn, int in_request)
+/* Mark the connection of a request as inside (1) or between (0) requests.
+ * No lock: the track lives as long as the connection, which is ours, and
+ * a reaper that reads the two fields in between only decides a pass late. */
+static void track_request(struct MHD_Connection *conn, int in_request)
 {
     const union MHD_ConnectionInfo *info =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     struct conn_track *t = info ? info->socket_context : NULL;
     if (!t)
         return;
-    pthread_mutex_lock(&srv->conns_lock);
-    t->in_request = in_request;
-    t->phase_start_ns = time_mono_ns();
-    pthread_mutex_unlock(&srv->conns_lock);
+    atomic_store_explicit(&t->phase_start_ns, time_mono_ns(), memory_order_relaxed);
+    atomic_store_explicit(&t->in_request, in_request, memory_order_relaxed);
 }
 
 /* The header timeout: MHD only knows an idle timeout, which a client
@@ -443,7 +457,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
                 srv->observe(srv->ctx, url, refused, 0);
             return result;
         }
-        track_request(srv, conn, 1);
+        track_request(conn, 1);
         req = xcalloc(1, sizeof(*req));
         req->started_ns = srv->observe ? time_mono_ns() : 0;
         req->srv = srv;
@@ -469,19 +483,26 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         *upload_data_size = 0;
         return MHD_YES;
     }
-    if (req->state == REQ_READING) {
+    int first_call = req->state == REQ_READING;
+    if (first_call) {
         req->state = REQ_HANDLING;
         srv->handler(req, srv->ctx);
-        pthread_mutex_lock(&req->lock);
-        if (req->state != REQ_ANSWERED) {
+    }
+    pthread_mutex_lock(&req->lock);
+    if (req->state != REQ_ANSWERED) {
+        if (first_call && req->answer_this_pass) {
+            /* No parking (two epoll_ctl): MHD keeps a connection without
+             * an answer in its ready list and asks again next pass. */
+            req->state = REQ_WAITING;
+        } else {
             req->state = REQ_SUSPENDED;
             atomic_fetch_add(&srv->deferred, 1);
             MHD_suspend_connection(conn);
-            pthread_mutex_unlock(&req->lock);
-            return MHD_YES;
         }
         pthread_mutex_unlock(&req->lock);
+        return MHD_YES;
     }
+    pthread_mutex_unlock(&req->lock);
     /* Answered: now, or by another thread that resumed us. */
     if (!req->response)
         return MHD_YES; /* an error already queued */
@@ -498,7 +519,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     struct http_request *req = *con_cls;
-    track_request(cls, conn, 0); /* the next request's headers are due */
+    (void)cls;
+    track_request(conn, 0); /* the next request's headers are due */
     if (!req)
         return;
     if (req->response)
@@ -548,7 +570,9 @@ static void *loop_main(void *arg)
         if (MHD_get_timeout(l->daemon, &ms) == MHD_YES)
             timeout = ms > 1000 ? 1000 : (int)ms;
         struct epoll_event ready[2];
-        int n = epoll_wait(outer, ready, 2, timeout);
+        /* With work already pending (timeout 0), MHD_run's own epoll_wait
+         * sees the new events: no need to ask twice. */
+        int n = timeout == 0 ? 0 : epoll_wait(outer, ready, 2, timeout);
         for (int i = 0; i < n; i++) {
             if (ready[i].data.fd == l->wake_fd) {
                 uint64_t count;

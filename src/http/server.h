@@ -105,6 +105,10 @@ int http_etag_matches(const char *if_none_match, const char *etag);
 
 /* Add a response header (copied) before http_respond(); at most 8. */
 void http_set_header(struct http_request *req, const char *name, const char *value);
+/* Promise, from the handler, that this loop's after_run hook will answer
+ * req: its connection then waits unparked (cheaper than a suspend and a
+ * resume) and is parked only if the next pass still finds no answer. */
+void http_answer_this_pass(struct http_request *req);
 /* Answer the request: status, Content-Type and body. The body is taken
  * over (it must be malloc'ed; it is freed by the server; NULL for none).
  * Callable from any thread, exactly once per request; req must not be
