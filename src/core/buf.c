@@ -76,14 +76,28 @@ void buf_printf(struct buf *b, const char *fmt, ...)
     va_start(ap, fmt);
     va_list copy;
     va_copy(copy, ap);
-    int n = vsnprintf(NULL, 0, fmt, copy);
+    /* Write straight into the room left; format again only if too short. */
+    size_t room = b->cap - b->len;
+    int n = vsnprintf(room ? b->data + b->len : NULL, room, fmt, copy);
     va_end(copy);
-    if (n > 0) {
+    if (n > 0 && (size_t)n >= room) {
         reserve(b, (size_t)n);
         vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-        b->len += (size_t)n;
     }
+    if (n > 0)
+        b->len += (size_t)n;
     va_end(ap);
+}
+
+void buf_put_uint(struct buf *b, uint64_t n)
+{
+    char digits[20];
+    size_t i = sizeof(digits);
+    do {
+        digits[--i] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n);
+    buf_append(b, digits + i, sizeof(digits) - i);
 }
 
 void buf_json_str(struct buf *b, const char *s, size_t len)

@@ -32,6 +32,8 @@ void buf_putc(struct buf *b, char c);
 /* printf-style append. */
 void buf_printf(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Append n in decimal (no printf on hot paths). */
+void buf_put_uint(struct buf *b, uint64_t n);
 
 /* JSON pieces. buf_json_str writes a quoted, escaped string of len bytes;
  * buf_json_cstr the same for a C string. */

@@ -187,6 +187,8 @@ struct store {
     char *db_path;
     int lock_fd;
     sqlite3 *db;             /* the writer's connection */
+    sqlite3_stmt *begin;     /* BEGIN IMMEDIATE, prepared once */
+    sqlite3_stmt *commit;    /* COMMIT, prepared once */
     sqlite3_stmt *insert;
     sqlite3_stmt *mark;      /* mark_sql */
     int64_t *db_ids;         /* catalog index -> services.id */
@@ -555,10 +557,19 @@ static int insert_row(struct store *s, const struct store_report *r, int64_t *la
  * Returns 0, -EBUSY when another process holds the write lock (nothing done,
  * retry), or another negative errno after rolling back. *took_ns is the time
  * from holding the write lock to the end of the commit. */
+/* Run a statement without results (BEGIN, COMMIT) and make it ready for
+ * the next time: SQLITE_OK or the error. */
+static int step_once(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
 static int write_batches(struct store *s, const struct store_batch *list, size_t rows,
                          int64_t *took_ns)
 {
-    int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    int rc = step_once(s->begin);
     if (rc != SQLITE_OK)
         goto fail;
     int64_t start = time_mono_ns();
@@ -570,7 +581,7 @@ static int write_batches(struct store *s, const struct store_batch *list, size_t
                 goto fail;
         }
     }
-    rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+    rc = step_once(s->commit);
     if (rc != SQLITE_OK)
         goto fail;
     *took_ns = time_mono_ns() - start;
@@ -689,6 +700,8 @@ static void store_free(struct store *s)
 {
     sqlite3_finalize(s->mark);
     sqlite3_finalize(s->insert);
+    sqlite3_finalize(s->commit);
+    sqlite3_finalize(s->begin);
     sqlite3_close(s->db);
     sqlite3_close(s->reader);
     if (s->lock_fd >= 0)
@@ -704,9 +717,20 @@ static void store_free(struct store *s)
     free(s);
 }
 
+static void disable_memstatus(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 struct store *store_open(const struct store_config *cfg, const struct catalog *cat,
                          char *err, size_t errsz)
 {
+    /* SQLite's memory statistics take a global mutex around each of its
+     * allocations, and nothing here reads them. Only possible before SQLite
+     * starts: later stores in the same process find it done (or refused,
+     * harmlessly). */
+    static pthread_once_t sqlite_setup = PTHREAD_ONCE_INIT;
+    pthread_once(&sqlite_setup, disable_memstatus);
     struct store *s = xcalloc(1, sizeof(*s));
     s->lock_fd = -1;
     pthread_mutex_init(&s->mu, NULL);
@@ -758,6 +782,11 @@ struct store *store_open(const struct store_config *cfg, const struct catalog *c
     rc = sqlite3_prepare_v3(s->db, insert_sql, -1, SQLITE_PREPARE_PERSISTENT, &s->insert, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v3(s->db, mark_sql, -1, SQLITE_PREPARE_PERSISTENT, &s->mark, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v3(s->db, "BEGIN IMMEDIATE", -1, SQLITE_PREPARE_PERSISTENT,
+                                &s->begin, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v3(s->db, "COMMIT", -1, SQLITE_PREPARE_PERSISTENT, &s->commit, NULL);
     if (rc != SQLITE_OK) {
         err_set(err, errsz, "cannot prepare the inserts into %s: %s", s->db_path,
                 sqlite3_errmsg(s->db));

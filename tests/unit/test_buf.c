@@ -122,6 +122,43 @@ static void test_printf_grows_the_buffer_as_often_as_needed(void **state)
     buf_free(&b);
 }
 
+static void test_put_uint_writes_decimal_digits_of_any_size(void **state)
+{
+    (void)state;
+    struct buf b;
+    buf_init(&b);
+    buf_put_uint(&b, 0);
+    buf_putc(&b, ',');
+    buf_put_uint(&b, 9);
+    buf_putc(&b, ',');
+    buf_put_uint(&b, 10);
+    buf_putc(&b, ',');
+    buf_put_uint(&b, UINT64_MAX);
+    assert_string_equal(b.data, "0,9,10,18446744073709551615");
+    assert_int_equal(b.len, strlen(b.data));
+    buf_free(&b);
+}
+
+static void test_printf_that_just_overflows_the_room_left_is_whole(void **state)
+{
+    (void)state;
+    struct buf b;
+    buf_init(&b);
+    buf_putc(&b, '<'); /* 256 bytes allocated, 254 left for text */
+    char text[300];
+    memset(text, 'y', sizeof(text) - 1);
+    text[sizeof(text) - 1] = '\0';
+    for (int len = 250; len < 260; len++) {
+        buf_reset(&b);
+        buf_putc(&b, '<');
+        buf_printf(&b, "%.*s>", len, text);
+        assert_int_equal(b.len, (size_t)len + 2);
+        assert_int_equal(b.data[b.len - 1], '>');
+        assert_int_equal(b.data[b.len], '\0');
+    }
+    buf_free(&b);
+}
+
 static void test_one_printf_larger_than_the_first_allocation_fits(void **state)
 {
     (void)state;
@@ -287,6 +324,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_printf_appends_formatted_text),
         cmocka_unit_test(test_printf_grows_the_buffer_as_often_as_needed),
         cmocka_unit_test(test_one_printf_larger_than_the_first_allocation_fits),
+        cmocka_unit_test(test_put_uint_writes_decimal_digits_of_any_size),
+        cmocka_unit_test(test_printf_that_just_overflows_the_room_left_is_whole),
         cmocka_unit_test(test_printf_of_nothing_leaves_the_buffer_as_it_was),
         cmocka_unit_test(test_reset_forgets_the_contents_but_keeps_the_memory),
         cmocka_unit_test(test_steal_hands_over_the_data_and_empties_the_buffer),
