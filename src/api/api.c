@@ -25,8 +25,13 @@ void api__json(struct http_request *req, unsigned status, struct buf *body)
     size_t len;
     buf_putc(body, '\n');
     char *data = buf_steal(body, &len);
-    http_set_header(req, "Cache-Control", "no-store");
-    if (strcmp(http_method(req), "GET") == 0)
+    /* Reads must not be kept by caches; answers to POST, PUT and DELETE
+     * never are without explicit freshness (RFC 9111), and the intake
+     * answers enough of them for a header's copies to show. */
+    const char *method = http_method(req);
+    if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+        http_set_header(req, "Cache-Control", "no-store");
+    if (strcmp(method, "GET") == 0)
         http_set_header(req, "Access-Control-Allow-Origin", "*");
     http_respond(req, status, "application/json", data, len);
 }
