@@ -77,7 +77,7 @@ struct api {
 void api_handle(struct http_request *req, void *ctx);
 /* ...when this, the server's http_after_run_fn, commits them together and
  * answers them. */
-int api_after_run(void *ctx);
+void api_after_run(void *ctx);
 
 /* Check the public_url option: "" or http(s)://host[:port][/prefix] in
  * plain URL characters. Returns 0, or -1 with a sentence in err. */

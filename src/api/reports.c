@@ -406,13 +406,12 @@ void api__reports(struct api *api, struct http_request *req)
     parked_tail = &in->batch;
 }
 
-int api_after_run(void *ctx)
+void api_after_run(void *ctx)
 {
     struct api *api = ctx;
     if (!parked_head)
-        return 0;
+        return;
     struct store_batch *list = parked_head;
     parked_head = parked_tail = NULL;
     store_commit_now(api->store, list);
-    return 1;
 }

@@ -551,7 +551,10 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 /* Each loop waits on an epoll set of its own holding the daemon's epoll fd
  * (so MHD's edge-triggered events are left for MHD_run) and its wake fd.
  * After every MHD_run the after_run hook settles the requests that run
- * parked, and the daemon runs again to send their answers. */
+ * parked; their connections keep MHD's timeout at 0, so the next pass,
+ * at once, sends the answers (and reads what came in meanwhile). Every
+ * pass goes through the checks at the top: a flood cannot hold off a
+ * shutdown. */
 static void *loop_main(void *arg)
 {
     struct loop *l = arg;
@@ -586,8 +589,8 @@ static void *loop_main(void *arg)
             atomic_fetch_add(&srv->quiesced, 1);
         }
         MHD_run(l->daemon);
-        while (srv->after_run && srv->after_run(srv->ctx))
-            MHD_run(l->daemon);
+        if (srv->after_run)
+            srv->after_run(srv->ctx);
     }
     close(outer);
     return NULL;

@@ -35,9 +35,9 @@ struct http_request;
 
 /* Called on an event loop's thread after each pass over its connections,
  * with the handler's ctx: the place to settle, all at once, the requests
- * that pass parked (a group commit). Returns 1 if it answered any, so the
- * loop runs again at once to send them. May be NULL. */
-typedef int (*http_after_run_fn)(void *ctx);
+ * that pass parked (a group commit). The loop's next pass, at once, sends
+ * the answers. May be NULL. */
+typedef void (*http_after_run_fn)(void *ctx);
 
 /* Called on an event loop's thread as each answer is queued, with the
  * handler's ctx: the request's path, the status sent and the nanoseconds
