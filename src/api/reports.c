@@ -229,7 +229,8 @@ static void add_line(struct intake *in, struct origin *o, const char *line, size
         return;
     }
     if (in->batch.count == in->capacity) {
-        in->capacity = in->capacity ? in->capacity * 2 : 16;
+        /* One row for a single report: small enough for malloc's fast path. */
+        in->capacity = in->capacity ? in->capacity * 2 : in->single ? 1 : 16;
         in->batch.rows = xrealloc(in->batch.rows, in->capacity * sizeof(*in->batch.rows));
     }
     const char *code;
