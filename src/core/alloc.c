@@ -35,6 +35,17 @@ void *xrealloc(void *ptr, size_t size)
     return p;
 }
 
+void *xcalloc_lines(size_t count, size_t size)
+{
+    size_t bytes = (count ? count : 1) * (size ? size : 1);
+    bytes = (bytes + 63) / 64 * 64; /* aligned_alloc wants a multiple */
+    void *p = aligned_alloc(64, bytes);
+    if (!p)
+        out_of_memory(bytes);
+    memset(p, 0, bytes);
+    return p;
+}
+
 char *xstrdup(const char *s)
 {
     return xstrndup(s, strlen(s));

@@ -14,5 +14,8 @@ void *xcalloc(size_t count, size_t size);
 void *xrealloc(void *ptr, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
+/* Zeroed like xcalloc, and aligned to a cache line (64 bytes): for arrays
+ * of structs declared _Alignas(64), written by different threads. */
+void *xcalloc_lines(size_t count, size_t size);
 
 #endif

@@ -62,13 +62,14 @@ struct conn_track {
 };
 
 /* One event loop: a thread running its own MHD daemon on the shared
- * listening socket. */
+ * listening socket. Aligned so that loops do not share a cache line. */
 struct loop {
-    struct http_server *srv;
+    _Alignas(64) struct http_server *srv;
     struct MHD_Daemon *daemon;
     pthread_t thread;
     int wake_fd;  /* eventfd: another thread resumed one of ours, or stop */
     int quiesced; /* this loop has stopped accepting */
+    atomic_int pending; /* its requests waiting for an answer (waiting or parked) */
 };
 
 /* The loop whose thread this is (NULL elsewhere). */
@@ -95,7 +96,6 @@ struct http_server {
     size_t max_body;
     uint16_t port;
     atomic_int closing;  /* set by http_quiesce */
-    atomic_int deferred; /* requests suspended, waiting for an answer */
 };
 
 /* REQ_WAITING: promised an answer by this loop's after_run hook, so left
@@ -115,6 +115,7 @@ struct http_request {
     struct MHD_Response *response;
     unsigned status;
     int answer_this_pass; /* http_answer_this_pass() was called */
+    int orphaned;         /* MHD ended the request before its answer came */
     int64_t started_ns; /* when its headers were in, for the observe hook */
     unsigned nheaders;
     char *headers[MAX_EXTRA_HEADERS][2];
@@ -201,22 +202,37 @@ void http_set_header(struct http_request *req, const char *name, const char *val
     req->nheaders++;
 }
 
+static void free_request(struct http_request *req)
+{
+    if (req->response)
+        MHD_destroy_response(req->response);
+    for (unsigned i = 0; i < req->nheaders; i++) {
+        free(req->headers[i][0]);
+        free(req->headers[i][1]);
+    }
+    buf_free(&req->body);
+    pthread_mutex_destroy(&req->lock);
+    free(req);
+}
+
 static void respond(struct http_request *req, unsigned status, const char *content_type,
                     const char *body, size_t len, int owned)
 {
     struct MHD_Response *r = build_response(req, content_type, body, len, owned);
     struct MHD_Connection *conn = req->conn;
-    struct http_server *srv = req->srv;
     struct loop *loop = req->loop;
     pthread_mutex_lock(&req->lock);
     req->response = r;
     req->status = status;
-    int was_suspended = req->state == REQ_SUSPENDED;
+    enum req_state was = req->state;
     req->state = REQ_ANSWERED;
+    int orphaned = req->orphaned;
     pthread_mutex_unlock(&req->lock);
-    /* A parked request is ours alone until resumed: after the resume, MHD
-     * may answer and free it at once, so nothing of req is touched after. */
-    if (was_suspended) {
+    if (orphaned) {
+        free_request(req); /* nobody left to send it to */
+    } else if (was == REQ_SUSPENDED) {
+        /* A parked request is ours alone until resumed: after the resume,
+         * MHD may answer and free it at once, so req is not touched after. */
         MHD_resume_connection(conn);
         if (loop != current_loop) {
             /* MHD has no wake-up of its own for an external loop. */
@@ -224,8 +240,9 @@ static void respond(struct http_request *req, unsigned status, const char *conte
             ssize_t unused = write(loop->wake_fd, &one, sizeof(one));
             (void)unused;
         }
-        atomic_fetch_sub(&srv->deferred, 1); /* srv lives until this is 0 */
     }
+    if (was == REQ_WAITING || was == REQ_SUSPENDED)
+        atomic_fetch_sub(&loop->pending, 1); /* the server lives until all are 0 */
 }
 
 void http_answer_this_pass(struct http_request *req)
@@ -490,13 +507,14 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     }
     pthread_mutex_lock(&req->lock);
     if (req->state != REQ_ANSWERED) {
+        if (first_call)
+            atomic_fetch_add(&req->loop->pending, 1);
         if (first_call && req->answer_this_pass) {
             /* No parking (two epoll_ctl): MHD keeps a connection without
              * an answer in its ready list and asks again next pass. */
             req->state = REQ_WAITING;
         } else {
             req->state = REQ_SUSPENDED;
-            atomic_fetch_add(&srv->deferred, 1);
             MHD_suspend_connection(conn);
         }
         pthread_mutex_unlock(&req->lock);
@@ -523,16 +541,16 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     track_request(conn, 0); /* the next request's headers are due */
     if (!req)
         return;
-    if (req->response)
-        MHD_destroy_response(req->response);
-    for (unsigned i = 0; i < req->nheaders; i++) {
-        free(req->headers[i][0]);
-        free(req->headers[i][1]);
-    }
-    buf_free(&req->body);
-    pthread_mutex_destroy(&req->lock);
-    free(req);
     *con_cls = NULL;
+    /* A waiting request (not parked) can see its client hang up, or the
+     * server stop, while a commit handed to the writer still holds it:
+     * then its answer frees it. */
+    pthread_mutex_lock(&req->lock);
+    int answer_coming = req->state == REQ_WAITING;
+    req->orphaned = answer_coming;
+    pthread_mutex_unlock(&req->lock);
+    if (!answer_coming)
+        free_request(req);
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -660,7 +678,7 @@ struct http_server *http_start(const struct http_server_config *cfg, http_handle
     srv->max_per_ip = cfg->max_connections_per_ip;
     srv->ip_counts = xcalloc(IP_BUCKETS, sizeof(*srv->ip_counts));
     srv->nloops = cfg->threads > 0 ? cfg->threads : 1;
-    srv->loops = xcalloc((size_t)srv->nloops, sizeof(*srv->loops));
+    srv->loops = xcalloc_lines((size_t)srv->nloops, sizeof(*srv->loops));
     for (int i = 0; i < srv->nloops; i++)
         srv->loops[i].wake_fd = -1;
     srv->listen_fd = open_listener(cfg, &srv->port, err, errsz);
@@ -716,11 +734,19 @@ void http_quiesce(struct http_server *srv)
     }
 }
 
+static int pending_answers(struct http_server *srv)
+{
+    int n = 0;
+    for (int i = 0; i < srv->nloops; i++)
+        n += atomic_load(&srv->loops[i].pending);
+    return n;
+}
+
 int http_stop(struct http_server *srv, int timeout_ms)
 {
-    for (int waited = 0; atomic_load(&srv->deferred) > 0 && waited < timeout_ms; waited += 10)
+    for (int waited = 0; pending_answers(srv) > 0 && waited < timeout_ms; waited += 10)
         usleep(10 * 1000);
-    int left = atomic_load(&srv->deferred);
+    int left = pending_answers(srv);
     if (left > 0) {
         /* MHD cannot stop with parked connections; leave them to the exit. */
         log_error("requests still waiting at shutdown", "count=%d", left);

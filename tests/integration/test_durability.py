@@ -6,7 +6,9 @@ import json
 import os
 import random
 import shutil
+import socket
 import sqlite3
+import struct
 import subprocess
 import tempfile
 import threading
@@ -241,6 +243,40 @@ class OverloadTest(unittest.TestCase):
         finally:
             shutil.rmtree(data, ignore_errors=True)
 
+
+    def test_clients_hanging_up_while_their_commit_waits_for_a_lock_break_nothing(self):
+        """Requests whose commit found the database locked wait for the
+        writer; their clients reset the connection meanwhile. The server
+        must neither crash nor hang, and serves on once the lock goes."""
+        data = tempfile.mkdtemp(prefix="dw-hangup-")
+        try:
+            with Server("--rate_limit", "0", "--network_rate_limit", "0",
+                        "--address_votes", "0", "--network_votes", "0", data_dir=data) as srv:
+                self.assertEqual(srv.post_json(report(client="warm")).status, 202)
+                body = json.dumps(report(client="gone")).encode()
+                request = (b"POST /api/v1/reports HTTP/1.1\r\nHost: x\r\n"
+                           b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+                           % (len(body), body))
+                for _ in range(5):
+                    db = sqlite3.connect(os.path.join(data, "downwatch.db"), timeout=1)
+                    db.execute("BEGIN IMMEDIATE")
+                    socks = []
+                    for i in range(40):
+                        s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+                        s.sendall(request)
+                        socks.append(s)
+                        if i % 4 == 3:
+                            time.sleep(0.002)  # let some reach the waiting state first
+                    for s in socks:  # reset, not a clean close
+                        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                        s.close()
+                    time.sleep(0.2)
+                    db.rollback()
+                    db.close()
+                    r = srv.post_json(report(client="after"), timeout=10)
+                    self.assertEqual(r.status, 202)
+        finally:
+            shutil.rmtree(data, ignore_errors=True)
 
 @contextlib.contextmanager
 def tmpfs(test, size):
