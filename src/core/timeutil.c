@@ -1,7 +1,8 @@
 /* timeutil.c - clock reads and ISO 8601 conversion (see timeutil.h). The
  * parser is a strict hand-written scanner over a length-bounded buffer (the
  * input is not NUL-terminated); the civil-date arithmetic is Howard
- * Hinnant's days_from_civil, so no locale or TZ state is involved. HTTP
+ * Hinnant's days_from_civil and civil_from_days, so no locale or TZ state
+ * (and no glibc time-zone lock, which gmtime_r takes) is involved. HTTP
  * dates use their own English names and go through the ISO parser. */
 #include "core/timeutil.h"
 
@@ -38,6 +39,37 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
     unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
     unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     return era * 146097 + (int64_t)doe - 719468;
+}
+
+/* A Unix time broken down in UTC. */
+struct civil {
+    int64_t year;
+    int month, day, hour, minute, second; /* month 1..12, day 1..31 */
+    int weekday;                          /* 0 = Sunday */
+};
+
+static struct civil civil_from_unix(int64_t t)
+{
+    int64_t days = t / 86400, secs = t % 86400;
+    if (secs < 0) {
+        secs += 86400;
+        days--;
+    }
+    int64_t z = days + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    struct civil c;
+    c.month = (int)(mp < 10 ? mp + 3 : mp - 9);
+    c.year = (int64_t)yoe + era * 400 + (c.month <= 2);
+    c.day = (int)(doy - (153 * mp + 2) / 5 + 1);
+    c.hour = (int)(secs / 3600);
+    c.minute = (int)(secs / 60 % 60);
+    c.second = (int)(secs % 60);
+    c.weekday = (int)(((days + 4) % 7 + 7) % 7); /* 1970-01-01 was a Thursday */
+    return c;
 }
 
 static int is_leap(int64_t y)
@@ -130,39 +162,37 @@ static char *put2(char *p, int v)
 
 void time_format(int64_t t, char *out, size_t outsz)
 {
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    int year = tm.tm_year + 1900;
-    if (year < 0 || year > 9999 || outsz < 21) {
-        snprintf(out, outsz, "%04d-%02d-%02dT%02d:%02d:%02dZ", year, tm.tm_mon + 1,
-                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    struct civil c = civil_from_unix(t);
+    if (c.year < 0 || c.year > 9999 || outsz < 21) {
+        snprintf(out, outsz, "%04lld-%02d-%02dT%02d:%02d:%02dZ", (long long)c.year, c.month,
+                 c.day, c.hour, c.minute, c.second);
         return;
     }
     /* By hand: it is on the intake's path, once per report answered. */
+    int year = (int)c.year;
     char *p = put2(put2(out, year / 100), year % 100);
     *p++ = '-';
-    p = put2(p, tm.tm_mon + 1);
+    p = put2(p, c.month);
     *p++ = '-';
-    p = put2(p, tm.tm_mday);
+    p = put2(p, c.day);
     *p++ = 'T';
-    p = put2(p, tm.tm_hour);
+    p = put2(p, c.hour);
     *p++ = ':';
-    p = put2(p, tm.tm_min);
+    p = put2(p, c.minute);
     *p++ = ':';
-    p = put2(p, tm.tm_sec);
+    p = put2(p, c.second);
     *p++ = 'Z';
     *p = '\0';
 }
 
 void time_format_ms(int64_t ms, char *out, size_t outsz)
 {
-    time_t tt = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    snprintf(out, outsz, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-             (int)(ms % 1000));
+    int64_t ms_part = ms % 1000;
+    if (ms_part < 0)
+        ms_part += 1000;
+    struct civil c = civil_from_unix((ms - ms_part) / 1000);
+    snprintf(out, outsz, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ", (long long)c.year, c.month,
+             c.day, c.hour, c.minute, c.second, (int)ms_part);
 }
 
 static const char weekdays[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
@@ -171,12 +201,9 @@ static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
 
 void time_format_http(int64_t t, char *out, size_t outsz)
 {
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    snprintf(out, outsz, "%s, %02d %s %04d %02d:%02d:%02d GMT", weekdays[tm.tm_wday],
-             tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-             tm.tm_sec);
+    struct civil c = civil_from_unix(t);
+    snprintf(out, outsz, "%s, %02d %s %04lld %02d:%02d:%02d GMT", weekdays[c.weekday], c.day,
+             months[c.month - 1], (long long)c.year, c.hour, c.minute, c.second);
 }
 
 int time_parse_http(const char *s, int64_t *out)

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -226,6 +227,39 @@ static void test_format_and_parse_round_trip(void **state)
     }
 }
 
+/* glibc's gmtime_r as the oracle for the hand-made civil arithmetic, from
+ * year 1 to 9999, before 1970 included. */
+static void test_formats_agree_with_gmtime_everywhere(void **state)
+{
+    (void)state;
+    static const char *days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char *months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    const int64_t year_1 = INT64_C(-62135596800); /* 0001-01-01T00:00:00Z */
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    for (int i = 0; i < 50000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        int64_t t = year_1 + (int64_t)(x % (uint64_t)(YEAR_9999_END - year_1 + 1));
+        if (i < 3)
+            t = i == 0 ? year_1 : i == 1 ? -1 : YEAR_9999_END;
+        time_t tt = (time_t)t;
+        struct tm tm;
+        gmtime_r(&tt, &tm);
+        char want[64], got[64];
+        snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        time_format(t, got, sizeof(got));
+        assert_string_equal(got, want);
+        snprintf(want, sizeof(want), "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday],
+                 tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                 tm.tm_sec);
+        time_format_http(t, got, sizeof(got));
+        assert_string_equal(got, want);
+    }
+}
+
 static void test_slots_are_floor_divisions_also_before_1970(void **state)
 {
     (void)state;
@@ -299,6 +333,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_format_never_writes_past_the_buffer),
         cmocka_unit_test(test_format_ms_writes_milliseconds),
         cmocka_unit_test(test_format_and_parse_round_trip),
+        cmocka_unit_test(test_formats_agree_with_gmtime_everywhere),
         cmocka_unit_test(test_clocks_are_plausible),
         cmocka_unit_test(test_http_dates_are_imf_fixdates_and_parse_back),
         cmocka_unit_test(test_other_http_date_forms_are_refused),
