@@ -271,7 +271,7 @@ static float ring_at(const float *ring, const struct cell *c, uint32_t back)
 }
 
 struct window {
-    double score, observed, expected, minutes;
+    double score, observed, expected, minutes, inv_size;
 };
 
 /* The best window of a cell at time t, f of the open minute elapsed. Windows
@@ -281,7 +281,7 @@ static struct window score_cell(const struct det *d, const struct service *s,
                                 double floor_clients, double floor_ratio, double needed)
 {
     int64_t since = (minute - s->calm_since) / 60; /* closed minutes since the last incident */
-    struct window best = {0, 0, 0, 0};
+    struct window best = {0, 0, 0, 0, 0};
     double e = f > 0 ? effective(c->votes, c->first_repeats) : 0;
     double mu = f > 0 ? base_expected(&c->base, minute, 1) * f : 0;
     uint32_t have = 0;
@@ -304,7 +304,7 @@ static struct window score_cell(const struct det *d, const struct service *s,
             continue; /* cannot matter */
         double score = tail_score(e, m, inv);
         if (score > best.score)
-            best = (struct window){score, e, m, minutes};
+            best = (struct window){score, e, m, minutes, inv};
     }
     return best;
 }
@@ -541,9 +541,9 @@ static void explain(const struct det *d, const struct cell *c, double f, const s
     time_format(d->now, when, sizeof(when));
     double mu = base_expected(&c->base, d->minute, 1);
     fprintf(d->explain, "%s minute_votes=%u expected_per_min=%.3f best_score=%.2f "
-                        "observed=%.1f expected=%.2f window_minutes=%.2f\n",
+                        "observed=%.1f expected=%.2f window_minutes=%.2f inv_size=%.3f\n",
             when, f > 0 ? c->votes : c->last_votes, mu, w->score, w->observed, w->expected,
-            w->minutes);
+            w->minutes, w->inv_size);
 }
 
 /* Score a service at a tick; open an incident if warranted. */

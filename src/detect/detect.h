@@ -135,7 +135,8 @@ void det_incident_json(const struct det *d, const struct det_incident *inc, stru
 
 /* Write a line per tick for one service (country -1) or one of its
  * countries (a country index) to out (NULL stops): its counts, expectation
- * and best window, to see why it did or did not open. */
+ * and best window with the scatter (1/k) it was scored with, to see why it
+ * did or did not open. */
 void det_explain(struct det *d, int service, int country, FILE *out);
 
 /* Event time the engine has reached (0 before the first report or
