@@ -19,10 +19,13 @@
  *
  * Ticks. Every tick (10 s of event time by default) each cell that had
  * reports is scored on windows that end now: the current partial minute
- * plus the last 0, 1, 2, 3, 5, 10, 15, 30 and 60 closed minutes, each against
+ * plus the last 1, 2, 3, 5, 10, 15, 30 and 60 closed minutes, each against
  * its baseline expectation (baseline.h) with a negative binomial tail
- * (tail.h). A sudden jump is caught in its first seconds, a slow rise by the
- * long windows. At each minute boundary every cell closes its minute, feeds
+ * (tail.h); the partial minute alone once half of it is over (in its first
+ * seconds a brigade's clients have voted but not yet repeated). A sudden
+ * jump is caught within a minute, a rise that a closed minute began within
+ * ten seconds of the reports that confirm it, a slow rise by the long
+ * windows. At each minute boundary every cell closes its minute, feeds
  * its baseline (the minutes of an incident are learned as normal ones,
  * outliers clipped) and is scored.
  *
