@@ -302,17 +302,17 @@ static struct window score_cell(const struct det *d, const struct service *s,
         return best;
     double e_open = f > 0 ? effective(c->votes, c->first_repeats) : 0;
     double mu_open = f > 0 ? base_expected(&c->base, minute, 1) * f : 0;
-    double e_closed = 0, mu_closed = 0;
+    double e = e_open, mu = mu_open;
     uint32_t have = 0;
     for (size_t w = 0; w < NWINDOWS; w++) {
         uint32_t n = (uint32_t)WINDOWS[w];
         if (n > c->known || n > since)
             break;
         for (; have < n; have++) {
-            e_closed += ring_at(c->ring_e, c, have);
-            mu_closed += ring_at(c->ring_mu, c, have);
+            e += ring_at(c->ring_e, c, have);
+            mu += ring_at(c->ring_mu, c, have);
         }
-        double minutes = n + f, e = e_open + e_closed, mu = mu_open + mu_closed;
+        double minutes = n + f;
         if (minutes <= 0 || (young && n == 0))
             continue;
         double m = mu > MIN_RATE * minutes ? mu : MIN_RATE * minutes;
@@ -321,7 +321,7 @@ static struct window score_cell(const struct det *d, const struct service *s,
         double inv = base_inv_size(&c->base, minute, minutes);
         if (tail_bound(e, m, inv) < (best.score > needed ? best.score : needed))
             continue; /* cannot matter */
-        if (young && calm_counts(c, minute, e_closed, mu_closed, n))
+        if (young && calm_counts(c, minute, e - e_open, mu - mu_open, n))
             continue;
         double score = tail_score(e, m, inv);
         if (score > best.score)
