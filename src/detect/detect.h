@@ -21,8 +21,10 @@
  * reports is scored on windows that end now: the current partial minute
  * plus the last 1, 2, 3, 5, 10, 15, 30 and 60 closed minutes, each against
  * its baseline expectation (baseline.h) with a negative binomial tail
- * (tail.h); the partial minute alone once half of it is over (in its first
- * seconds a brigade's clients have voted but not yet repeated). A sudden
+ * (tail.h). In the first half of a minute its reports are young (a
+ * brigade's clients have voted but not yet repeated): they only add to
+ * closed minutes that are not calm, and not once one of them is a repeat;
+ * the partial minute alone is scored once half of it is over. A sudden
  * jump is caught within a minute, a rise that a closed minute began within
  * ten seconds of the reports that confirm it, a slow rise by the long
  * windows. At each minute boundary every cell closes its minute, feeds
