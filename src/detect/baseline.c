@@ -26,6 +26,7 @@
 #define INV_MAX 2.0
 #define UNSEEN_EXTRA 0.5       /* added 1/k when no profile slot is known */
 #define FEW_SEEN_EXTRA 0.15    /* added 1/k, divided by the times a slot was seen */
+#define DOUBT_HOURS 72.0       /* hourly residuals worth that prior (3 per slot) */
 #define SLOT_MEMORY 4          /* profile updates a slot's average effectively spans */
 #define PRIOR_REPORTS 5.0      /* a sparse slot is shrunk to the mean by this many */
 
@@ -132,6 +133,23 @@ static double log_interpolate(double inv_a, double a, double inv_b, double b, do
     return inv_a * pow(inv_b / inv_a, log(minutes / a) / log(b / a));
 }
 
+/* 1/k added for a profile slot seen rarely or never: a prior on the
+ * expectation's own error. The hourly residuals measure that error (they
+ * are taken against the same expectation), one slot's worth an hour, so the
+ * prior gives way to them as they sample every slot a few times; otherwise
+ * a young profile is doubted twice, once as measured and once as feared
+ * (a sparse series' 30-minute 1/k was twice what its residuals showed).
+ * Not sooner: week-old errors are heavier-tailed than their mean says, and
+ * with a day's worth a bursty minute of a busy total opened on day 7. */
+static double profile_doubt(const struct base *b, int64_t t)
+{
+    int seen;
+    profile_rate(b, (double)t, &seen);
+    double doubt = seen ? FEW_SEEN_EXTRA / seen : UNSEEN_EXTRA;
+    double measured = b->hours_seen > WARM_HOURS ? b->hours_seen - WARM_HOURS : 0;
+    return doubt * DOUBT_HOURS / (DOUBT_HOURS + measured);
+}
+
 double base_inv_size(const struct base *b, int64_t t, double minutes)
 {
     double at_step = shrunk(b->step_num, b->step_den, STEP_PRIOR, STEP_PRIOR_WEIGHT);
@@ -149,9 +167,7 @@ double base_inv_size(const struct base *b, int64_t t, double minutes)
                   ? log_interpolate(at_step, step, at_block, BLOCK_MINUTES, minutes)
                   : log_interpolate(at_block, BLOCK_MINUTES, at_hour, 60, minutes);
     }
-    int seen;
-    profile_rate(b, (double)t, &seen);
-    return inv + (seen ? FEW_SEEN_EXTRA / seen : UNSEEN_EXTRA);
+    return inv + profile_doubt(b, t);
 }
 
 static void learn_slot(float *slot, uint8_t *seen, double rate, float alpha)

@@ -29,7 +29,9 @@
  * minute's, but bursts last a few minutes: a window inside one is no calmer
  * than a minute), shrunk towards a prior while little data exists,
  * interpolated between the scales on a log scale, and raised while the
- * profile slot behind the expectation has been seen only a few times.
+ * profile slot behind the expectation has been seen only a few times (a
+ * prior on the profile's own error, 0.15 / times seen, that gives way as
+ * the hourly residuals, which measure that error, cover a few days).
  *
  * Memory: about one kilobyte per series, fixed; nothing is allocated. The
  * clock is never read: times are passed in (Unix seconds). */

@@ -36,7 +36,7 @@
 #define GROUP_AGE_MINUTES 30    /* an incident may join a group this long */
 #define ONSET_SIGMAS 2.0
 #define RECENT_MINUTES 30       /* a service stays degraded this long after an incident */
-#define MIN_PARTIAL 0.5         /* a minute is scored before its end once half is over */
+#define MIN_PARTIAL 0.5         /* the open minute starts a window once half is over */
 #define SUSPECT_SCORE 3.0       /* a closed minute this unusual is not learned ... */
 #define SUSPECT_RATIO 1.5       /* ... (its window must also be this far up, */
 #define SUSPECT_CLIENTS 3.0     /* with this many clients) ... */
@@ -271,19 +271,38 @@ static float ring_at(const float *ring, const struct cell *c, uint32_t back)
 }
 
 struct window {
-    double score, observed, expected, minutes;
+    double score, observed, expected, minutes, inv_size;
 };
 
+/* Counts an incident would call calm: not far above expectation, or not
+ * significant. */
+static int calm_counts(const struct cell *c, int64_t minute, double e, double mu, double minutes)
+{
+    return e <= CALM_RATIO * mu + 3 ||
+           tail_score(e, mu, base_inv_size(&c->base, minute, minutes)) < CALM_SCORE;
+}
+
 /* The best window of a cell at time t, f of the open minute elapsed. Windows
- * that miss a floor do not count. */
+ * that miss a floor do not count. Until half of the open minute is over, its
+ * reports are young: a brigade's clients have voted but not all repeated
+ * yet (their repeats cancel them), so they look like users. Young reports
+ * therefore never start a window: they only add to one whose closed minutes
+ * are not calm, and only while none of them is a client's repeat (a sign
+ * that more repeats are coming). A rise that closed minutes began is thus
+ * confirmed within seconds; a burst in a quiet cell waits for half a minute,
+ * as the open minute alone always does. */
 static struct window score_cell(const struct det *d, const struct service *s,
                                 const struct cell *c, int64_t minute, double f,
                                 double floor_clients, double floor_ratio, double needed)
 {
     int64_t since = (minute - s->calm_since) / 60; /* closed minutes since the last incident */
-    struct window best = {0, 0, 0, 0};
-    double e = f > 0 ? effective(c->votes, c->first_repeats) : 0;
-    double mu = f > 0 ? base_expected(&c->base, minute, 1) * f : 0;
+    struct window best = {0, 0, 0, 0, 0};
+    int young = f > 0 && f < MIN_PARTIAL;
+    if (young && c->first_repeats)
+        return best;
+    double e_open = f > 0 ? effective(c->votes, c->first_repeats) : 0;
+    double mu_open = f > 0 ? base_expected(&c->base, minute, 1) * f : 0;
+    double e = e_open, mu = mu_open;
     uint32_t have = 0;
     for (size_t w = 0; w < NWINDOWS; w++) {
         uint32_t n = (uint32_t)WINDOWS[w];
@@ -294,7 +313,7 @@ static struct window score_cell(const struct det *d, const struct service *s,
             mu += ring_at(c->ring_mu, c, have);
         }
         double minutes = n + f;
-        if (minutes <= 0)
+        if (minutes <= 0 || (young && n == 0))
             continue;
         double m = mu > MIN_RATE * minutes ? mu : MIN_RATE * minutes;
         if (e < floor_clients || e < floor_ratio * m)
@@ -302,9 +321,11 @@ static struct window score_cell(const struct det *d, const struct service *s,
         double inv = base_inv_size(&c->base, minute, minutes);
         if (tail_bound(e, m, inv) < (best.score > needed ? best.score : needed))
             continue; /* cannot matter */
+        if (young && calm_counts(c, minute, e - e_open, mu - mu_open, n))
+            continue;
         double score = tail_score(e, m, inv);
         if (score > best.score)
-            best = (struct window){score, e, m, minutes};
+            best = (struct window){score, e, m, minutes, inv};
     }
     return best;
 }
@@ -489,8 +510,7 @@ static int calm_cell(const struct cell *c, int64_t minute)
         e += ring_at(c->ring_e, c, b);
         mu += ring_at(c->ring_mu, c, b);
     }
-    return e <= CALM_RATIO * mu + 3 ||
-           tail_score(e, mu, base_inv_size(&c->base, minute, CALM_WINDOW)) < CALM_SCORE;
+    return calm_counts(c, minute, e, mu, CALM_WINDOW);
 }
 
 /* Once a minute while open: countries, problems, calm, group. */
@@ -541,9 +561,9 @@ static void explain(const struct det *d, const struct cell *c, double f, const s
     time_format(d->now, when, sizeof(when));
     double mu = base_expected(&c->base, d->minute, 1);
     fprintf(d->explain, "%s minute_votes=%u expected_per_min=%.3f best_score=%.2f "
-                        "observed=%.1f expected=%.2f window_minutes=%.2f\n",
+                        "observed=%.1f expected=%.2f window_minutes=%.2f inv_size=%.3f\n",
             when, f > 0 ? c->votes : c->last_votes, mu, w->score, w->observed, w->expected,
-            w->minutes);
+            w->minutes, w->inv_size);
 }
 
 /* Score a service at a tick; open an incident if warranted. */
@@ -656,8 +676,6 @@ static void close_minute(struct det *d)
 
 static void sub_tick(struct det *d, double f)
 {
-    if (f < MIN_PARTIAL)
-        return; /* the first seconds of a burst cannot tell a brigade from an outage */
     for (int i = 0; i < d->ndirty; i++) {
         int sid = d->dirty_services[i];
         evaluate(d, sid, f, 0);

@@ -19,10 +19,15 @@
  *
  * Ticks. Every tick (10 s of event time by default) each cell that had
  * reports is scored on windows that end now: the current partial minute
- * plus the last 0, 1, 2, 3, 5, 10, 15, 30 and 60 closed minutes, each against
+ * plus the last 1, 2, 3, 5, 10, 15, 30 and 60 closed minutes, each against
  * its baseline expectation (baseline.h) with a negative binomial tail
- * (tail.h). A sudden jump is caught in its first seconds, a slow rise by the
- * long windows. At each minute boundary every cell closes its minute, feeds
+ * (tail.h). In the first half of a minute its reports are young (a
+ * brigade's clients have voted but not yet repeated): they only add to
+ * closed minutes that are not calm, and not once one of them is a repeat;
+ * the partial minute alone is scored once half of it is over. A sudden
+ * jump is caught within a minute, a rise that a closed minute began within
+ * ten seconds of the reports that confirm it, a slow rise by the long
+ * windows. At each minute boundary every cell closes its minute, feeds
  * its baseline (the minutes of an incident are learned as normal ones,
  * outliers clipped) and is scored.
  *
@@ -135,7 +140,8 @@ void det_incident_json(const struct det *d, const struct det_incident *inc, stru
 
 /* Write a line per tick for one service (country -1) or one of its
  * countries (a country index) to out (NULL stops): its counts, expectation
- * and best window, to see why it did or did not open. */
+ * and best window with the scatter (1/k) it was scored with, to see why it
+ * did or did not open. */
 void det_explain(struct det *d, int service, int country, FILE *out);
 
 /* Event time the engine has reached (0 before the first report or

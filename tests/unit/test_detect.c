@@ -357,9 +357,10 @@ static void bump_stream(struct stream *s, int extra, int64_t minute)
 }
 
 /* The tick lines of service 0's explain output stamped within [from, to]:
- * their times and best scores; returns how many. */
-static int explain_scores(const char *text, int64_t from, int64_t to, int64_t *when,
-                          double *score, int max)
+ * their times, best scores and (minutes not NULL) the lengths of their
+ * windows; returns how many. */
+static int explain_ticks(const char *text, int64_t from, int64_t to, int64_t *when,
+                         double *score, double *minutes, int max)
 {
     int n = 0;
     for (const char *line = text; line && *line && n < max; line = strchr(line, '\n')) {
@@ -368,13 +369,125 @@ static int explain_scores(const char *text, int64_t from, int64_t to, int64_t *w
         struct tm tm = {0};
         const char *rest = strptime(line, "%Y-%m-%dT%H:%M:%SZ", &tm);
         const char *b = rest ? strstr(rest, "best_score=") : NULL;
-        if (!b || sscanf(b, "best_score=%lf", &score[n]) != 1)
+        const char *w = rest ? strstr(rest, "window_minutes=") : NULL;
+        if (!b || sscanf(b, "best_score=%lf", &score[n]) != 1 || !w ||
+            (minutes && sscanf(w, "window_minutes=%lf", &minutes[n]) != 1))
             continue;
         when[n] = (int64_t)timegm(&tm);
         if (when[n] >= from && when[n] <= to)
             n++;
     }
     return n;
+}
+
+static int explain_scores(const char *text, int64_t from, int64_t to, int64_t *when,
+                          double *score, int max)
+{
+    return explain_ticks(text, from, to, when, score, NULL, max);
+}
+
+/* Service 0's explained ticks within [from, to] of a run that never opens
+ * (every tick with reports is explained); returns how many. */
+static int explained(const struct stream *s, int64_t from, int64_t to, int64_t *when,
+                     double *score, double *minutes, int max)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    struct run_opts o = DEFAULTS;
+    o.open_score = 300;
+    o.explain = f;
+    o.explain_from = from - 60;
+    struct det *d = run(s, T0, to + HOUR, &o);
+    fclose(f);
+    int n = explain_ticks(text, from, to, when, score, minutes, max);
+    det_free(d);
+    free(text);
+    return n;
+}
+
+/* The index of the tick at time t, or -1. */
+static int tick_at(const int64_t *when, int n, int64_t t)
+{
+    for (int i = 0; i < n; i++)
+        if (when[i] == t)
+            return i;
+    return -1;
+}
+
+/* Three days of one service, then a minute with `rise` more votes in US,
+ * then 3 more in the first 8 seconds of the next minute (by one voter
+ * twice when with_repeat, a repeat among them). */
+static void rise_stream(struct stream *s, int rise, int64_t minute, int with_repeat)
+{
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 78);
+    normal(s, r, 1, CODES, 3, 1.0, T0, minute + HOUR);
+    gsl_rng_free(r);
+    for (int i = 0; i < rise; i++)
+        push(s, minute + 2 + (i * 53) % 57, 0, country("US"), REP_CALLS, 0);
+    for (int i = 0; i < 3; i++)
+        push(s, minute + 62 + 2 * i, 0, country("US"), REP_CALLS,
+             with_repeat && i > 0 ? 900 : 0);
+    finish(s);
+}
+
+/* A minute far above expectation that did not open at its close is scored
+ * again 10 s into the next minute, on a window of closed minutes plus those
+ * seconds; not when a client repeats among those seconds' reports. */
+static void a_rise_is_rescored_ten_seconds_into_the_next_minute(void **state)
+{
+    (void)state;
+    int64_t minute = T0 + 3 * DAY + 15 * HOUR + 23 * 60, when[8];
+    double score[8], minutes[8];
+    for (int with_repeat = 0; with_repeat <= 1; with_repeat++) {
+        struct stream s = {0};
+        rise_stream(&s, 12, minute, with_repeat);
+        int n = explained(&s, minute + 60, minute + 70, when, score, minutes, 8);
+        int close = tick_at(when, n, minute + 60), young = tick_at(when, n, minute + 70);
+        assert_true(close >= 0 && young >= 0);
+        print_message("close %.2f (%.2f min), +10 s %.2f (%.2f min), repeat %d\n", score[close],
+                      minutes[close], score[young], minutes[young], with_repeat);
+        assert_true(score[close] > 0);
+        if (with_repeat) {
+            assert_true(score[young] == 0);
+        } else {
+            assert_true(score[young] > score[close]);
+            assert_true(minutes[young] > 1.1 && minutes[young] < 1.2); /* 1 minute + 10 s */
+        }
+        stream_free(&s);
+    }
+}
+
+/* A burst in the first seconds of a minute after quiet ones (what a
+ * brigade's first votes look like) is not scored before half of the minute
+ * is over, then it is, on the open minute alone. */
+static void young_reports_never_start_a_window(void **state)
+{
+    (void)state;
+    int64_t minute = T0 + 3 * DAY + 15 * HOUR + 23 * 60, when[8];
+    double score[8], minutes[8];
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 79);
+    struct stream s = {0};
+    normal(&s, r, 1, CODES, 3, 1.0, T0, minute + HOUR);
+    gsl_rng_free(r);
+    for (int i = 0; i < 30; i++)
+        push(&s, minute + 1 + i % 9, 0, country("US"), REP_CALLS, 0);
+    for (int k = 1; k <= 5; k++) /* a report in every tick, so that each is scored */
+        push(&s, minute + 10 * k + 5, 0, country("US"), REP_CALLS, 0);
+    finish(&s);
+    int n = explained(&s, minute + 10, minute + 50, when, score, minutes, 8);
+    assert_int_equal(n, 5);
+    for (int i = 0; i < n; i++) {
+        print_message("+%llds: %.2f (%.2f min)\n", (long long)(when[i] - minute), score[i],
+                      minutes[i]);
+        if (when[i] < minute + 30)
+            assert_true(score[i] == 0);
+        else
+            assert_true(score[i] > 8 && minutes[i] < 1);
+    }
+    stream_free(&s);
 }
 
 /* The minute gets 0, 2, 4 ... 40 more votes. At every tick of it that was
@@ -654,6 +767,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(a_quiet_week_opens_nothing),
         cmocka_unit_test(a_brigade_opens_nothing),
         cmocka_unit_test(adding_reports_to_a_minute_never_lowers_its_score),
+        cmocka_unit_test(a_rise_is_rescored_ten_seconds_into_the_next_minute),
+        cmocka_unit_test(young_reports_never_start_a_window),
         cmocka_unit_test(permuting_reports_within_a_tick_changes_nothing),
         cmocka_unit_test(the_same_stream_twice_gives_identical_incidents),
         cmocka_unit_test(a_service_does_not_depend_on_another_services_quiet_traffic),
