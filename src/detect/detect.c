@@ -36,7 +36,7 @@
 #define GROUP_AGE_MINUTES 30    /* an incident may join a group this long */
 #define ONSET_SIGMAS 2.0
 #define RECENT_MINUTES 30       /* a service stays degraded this long after an incident */
-#define MIN_PARTIAL 0.5         /* the open minute starts a window once half is over */
+#define YOUNG_BINS 12           /* ticks of votes kept for maturity (det_config) */
 #define SUSPECT_SCORE 3.0       /* a closed minute this unusual is not learned ... */
 #define SUSPECT_RATIO 1.5       /* ... (its window must also be this far up, */
 #define SUSPECT_CLIENTS 3.0     /* with this many clients) ... */
@@ -55,6 +55,8 @@ struct cell {
     uint32_t reports, votes, first_repeats; /* the current minute */
     uint32_t problems[REP_PROBLEM_COUNT];
     uint32_t last_votes; /* of the minute closed last, for det_explain */
+    int64_t young_bin;   /* tick index of the newest bin in young[] */
+    uint16_t young[YOUNG_BINS]; /* votes by the tick that first sees them (saturate) */
     int country;         /* -1 for a service total */
     int dirty;           /* had reports since the last tick */
 };
@@ -101,6 +103,7 @@ struct det {
     size_t nincs, capincs;
     int64_t now, minute, next_tick; /* minute: start of the open minute */
     int started;
+    int maturity_ticks;        /* ticks a vote stays young (0: none) */
 };
 
 static int64_t floor_to(int64_t t, int64_t step)
@@ -124,6 +127,7 @@ void det_config_default(struct det_config *cfg)
     cfg->cascade_bonus = 3.0;
     cfg->sibling_bonus = 5.0;
     cfg->cascade_min_clients = 5.0;
+    cfg->vote_maturity = 10;
 }
 
 struct det *det_new(const struct det_config *cfg, det_event_fn on_event, void *ctx)
@@ -132,6 +136,12 @@ struct det *det_new(const struct det_config *cfg, det_event_fn on_event, void *c
     d->cfg = *cfg;
     if (d->cfg.tick_seconds <= 0 || 60 % d->cfg.tick_seconds != 0)
         d->cfg.tick_seconds = 60;
+    if (d->cfg.vote_maturity < 0)
+        d->cfg.vote_maturity = 0;
+    d->maturity_ticks = (d->cfg.vote_maturity + d->cfg.tick_seconds - 1) / d->cfg.tick_seconds;
+    if (d->maturity_ticks > YOUNG_BINS)
+        d->maturity_ticks = YOUNG_BINS;
+    d->cfg.vote_maturity = d->maturity_ticks * d->cfg.tick_seconds;
     d->on_event = on_event;
     d->ctx = ctx;
     d->lookup_mask = 63;
@@ -282,27 +292,48 @@ static int calm_counts(const struct cell *c, int64_t minute, double e, double mu
            tail_score(e, mu, base_inv_size(&c->base, minute, minutes)) < CALM_SCORE;
 }
 
+#define YOUNG_BACK 4 /* young votes fall at most this many minutes back (0: the open one) */
+
+/* The votes of c still young at this tick (the last maturity_ticks ticks),
+ * by how many minutes before the open minute (which starts at minute) they
+ * fell, into by_back; returns the young span in minutes. */
+static double young_votes(const struct det *d, const struct cell *c, int64_t minute,
+                          double *by_back)
+{
+    int m = d->maturity_ticks;
+    if (!m)
+        return 0;
+    int64_t tick = d->cfg.tick_seconds, k = d->now / tick;
+    for (int j = 0; j < m; j++) {
+        int64_t b = k - j;
+        if (b > c->young_bin || c->young_bin - b >= YOUNG_BINS)
+            continue;
+        int64_t back = (minute - floor_to((b - 1) * tick, 60)) / 60;
+        if (back >= 0 && back < YOUNG_BACK)
+            by_back[back] += c->young[b % YOUNG_BINS];
+    }
+    return (double)(m * tick) / 60.0;
+}
+
 /* The best window of a cell at time t, f of the open minute elapsed. Windows
- * that miss a floor do not count. Until half of the open minute is over, its
- * reports are young: a brigade's clients have voted but not all repeated
- * yet (their repeats cancel them), so they look like users. Young reports
- * therefore never start a window: they only add to one whose closed minutes
- * are not calm, and only while none of them is a client's repeat (a sign
- * that more repeats are coming). A rise that closed minutes began is thus
- * confirmed within seconds; a burst in a quiet cell waits for half a minute,
- * as the open minute alone always does. */
+ * that miss a floor do not count. Votes count once they are mature
+ * (vote_maturity old), first repeats at once: a brigade's client votes
+ * before it repeats, so its young vote looks like a person until the repeat
+ * that cancels it arrives. Each window therefore sums the mature votes and
+ * all first repeats, against the expectation of its span less the young
+ * seconds; it is the same rule at every second of the minute, so the
+ * defence does not depend on when a brigade starts. */
 static struct window score_cell(const struct det *d, const struct service *s,
                                 const struct cell *c, int64_t minute, double f,
                                 double floor_clients, double floor_ratio, double needed)
 {
     int64_t since = (minute - s->calm_since) / 60; /* closed minutes since the last incident */
     struct window best = {0, 0, 0, 0, 0};
-    int young = f > 0 && f < MIN_PARTIAL;
-    if (young && c->first_repeats)
-        return best;
-    double e_open = f > 0 ? effective(c->votes, c->first_repeats) : 0;
-    double mu_open = f > 0 ? base_expected(&c->base, minute, 1) * f : 0;
-    double e = e_open, mu = mu_open;
+    double yv[YOUNG_BACK] = {0};
+    double young_minutes = young_votes(d, c, minute, yv);
+    double rate = base_expected(&c->base, minute, 1);
+    double e = (f > 0 ? effective(c->votes, c->first_repeats) : 0) - yv[0];
+    double mu = f > 0 ? rate * f : 0;
     uint32_t have = 0;
     for (size_t w = 0; w < NWINDOWS; w++) {
         uint32_t n = (uint32_t)WINDOWS[w];
@@ -311,18 +342,20 @@ static struct window score_cell(const struct det *d, const struct service *s,
         for (; have < n; have++) {
             e += ring_at(c->ring_e, c, have);
             mu += ring_at(c->ring_mu, c, have);
+            if (have + 1 < YOUNG_BACK)
+                e -= yv[have + 1];
         }
         double minutes = n + f;
-        if (minutes <= 0 || (young && n == 0))
+        double mature = minutes - young_minutes; /* the span whose votes count */
+        if (mature <= 0)
             continue;
-        double m = mu > MIN_RATE * minutes ? mu : MIN_RATE * minutes;
+        double mm = mu - rate * young_minutes;
+        double m = mm > MIN_RATE * mature ? mm : MIN_RATE * mature;
         if (e < floor_clients || e < floor_ratio * m)
             continue;
-        double inv = base_inv_size(&c->base, minute, minutes);
+        double inv = base_inv_size(&c->base, minute, mature);
         if (tail_bound(e, m, inv) < (best.score > needed ? best.score : needed))
             continue; /* cannot matter */
-        if (young && calm_counts(c, minute, e - e_open, mu - mu_open, n))
-            continue;
         double score = tail_score(e, m, inv);
         if (score > best.score)
             best = (struct window){score, e, m, minutes, inv};
@@ -720,10 +753,22 @@ int64_t det_now(const struct det *d)
     return d->now;
 }
 
-static void count(struct cell *c, int problem, enum det_vote vote)
+/* bin: the index of the tick that will first score this report. */
+static void count(struct cell *c, int64_t bin, int problem, enum det_vote vote)
 {
     c->reports++;
     if (vote == DET_VOTE) {
+        if (bin != c->young_bin) { /* age lazily: clear the bins skipped over */
+            int64_t gap = bin - c->young_bin;
+            if (gap < 0 || gap >= YOUNG_BINS)
+                memset(c->young, 0, sizeof(c->young));
+            else
+                for (int64_t b = c->young_bin + 1; b <= bin; b++)
+                    c->young[b % YOUNG_BINS] = 0;
+            c->young_bin = bin;
+        }
+        if (c->young[bin % YOUNG_BINS] < UINT16_MAX)
+            c->young[bin % YOUNG_BINS]++;
         c->votes++;
         c->problems[problem]++;
     } else if (vote == DET_FIRST_REPEAT) {
@@ -739,9 +784,10 @@ void det_feed(struct det *d, int service, int country, int problem, enum det_vot
         return;
     det_advance(d, ts);
     struct service *s = &d->services[service];
-    count(s->total, problem, vote);
+    int64_t bin = d->next_tick / d->cfg.tick_seconds;
+    count(s->total, bin, problem, vote);
     if (country >= 0 && country < COUNTRY_SLOTS)
-        count(country_cell(d, s, country), problem, vote);
+        count(country_cell(d, s, country), bin, problem, vote);
     if (!s->dirty) {
         s->dirty = 1;
         d->dirty_services[d->ndirty++] = service;

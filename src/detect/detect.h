@@ -21,13 +21,14 @@
  * reports is scored on windows that end now: the current partial minute
  * plus the last 1, 2, 3, 5, 10, 15, 30 and 60 closed minutes, each against
  * its baseline expectation (baseline.h) with a negative binomial tail
- * (tail.h). In the first half of a minute its reports are young (a
- * brigade's clients have voted but not yet repeated): they only add to
- * closed minutes that are not calm, and not once one of them is a repeat;
- * the partial minute alone is scored once half of it is over. A sudden
- * jump is caught within a minute, a rise that a closed minute began within
- * ten seconds of the reports that confirm it, a slow rise by the long
- * windows. At each minute boundary every cell closes its minute, feeds
+ * (tail.h). A vote counts in the windows once it is vote_maturity old
+ * (one tick by default), a first repeat at once: a brigade's clients vote
+ * before they repeat, and the repeats that cancel them come within seconds,
+ * so an unripe vote would look like a person. The same rule holds at every
+ * second of the minute: the defence does not depend on when a brigade
+ * starts. A sudden jump is caught within a minute, a rise that a closed
+ * minute began within 10-20 s of the reports that confirm it, a slow rise
+ * by the long windows. At each minute boundary every cell closes its minute, feeds
  * its baseline (the minutes of an incident are learned as normal ones,
  * outliers clipped) and is scored.
  *
@@ -75,6 +76,8 @@ struct det_config {
     double cascade_bonus; /* taken off open_score while another incident is */
     double sibling_bonus; /* at most group_minutes old (sibling: same owner), */
     double cascade_min_clients; /* and min_clients becomes this */
+    int vote_maturity;    /* seconds a vote waits before it counts (rounded up
+                           * to whole ticks, at most 12 ticks; 0: at once) */
 };
 
 enum det_event { DET_OPENED, DET_UPDATED, DET_RESOLVED };

@@ -65,6 +65,9 @@ static void usage(FILE *out)
             "  --min-ratio R      observed / expected needed (default %g)\n"
             "  --calm-minutes N   calm minutes before resolving (default %d)\n"
             "  --tick S           seconds between scorings within a minute (default %d)\n"
+            "  --vote-maturity S  seconds a vote waits before it counts, while a\n"
+            "                     client's repeat counts at once (default %d; rounded\n"
+            "                     up to whole ticks, at most 12 ticks; 0: at once)\n"
             "  --cascade-bonus X  score forgiven while another service's incident is\n"
             "                     minutes old (default %g), ...\n"
             "  --sibling-bonus X  ... or one of the same owner's (default %g),\n"
@@ -73,7 +76,7 @@ static void usage(FILE *out)
             "                     expectation and best score at every tick to stderr\n"
             "FILE may be - for standard input.\n",
             d.open_score, d.country_extra, d.min_clients, d.min_ratio, d.calm_minutes,
-            d.tick_seconds, d.cascade_bonus, d.sibling_bonus, d.cascade_min_clients);
+            d.tick_seconds, d.vote_maturity, d.cascade_bonus, d.sibling_bonus, d.cascade_min_clients);
 }
 
 /* The numeric options: each sets a real or a whole number (truncated). */
@@ -122,6 +125,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"--cascade-bonus", 0, 300, &o->det.cascade_bonus, NULL},
         {"--sibling-bonus", 0, 300, &o->det.sibling_bonus, NULL},
         {"--cascade-min-clients", 0, 1e6, &o->det.cascade_min_clients, NULL},
+        {"--vote-maturity", 0, 120, NULL, &o->det.vote_maturity},
     };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -157,6 +161,10 @@ static int parse_options(int argc, char **argv, struct options *o)
     }
     if (60 % o->det.tick_seconds != 0) {
         fprintf(stderr, "downwatch detect: --tick must divide 60\n");
+        return -1;
+    }
+    if (o->det.vote_maturity > 12 * o->det.tick_seconds) {
+        fprintf(stderr, "downwatch detect: --vote-maturity is at most 12 ticks\n");
         return -1;
     }
     if (!o->file) {
