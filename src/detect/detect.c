@@ -55,6 +55,8 @@ struct cell {
     uint32_t reports, votes, first_repeats; /* the current minute */
     uint32_t problems[REP_PROBLEM_COUNT];
     uint32_t last_votes; /* of the minute closed last, for det_explain */
+    double rate;         /* base_expected per minute for rate_minute, ... */
+    int64_t rate_minute; /* ... worked out once when the minute before closed */
     int64_t young_bin;   /* tick index of the newest bin in young[] */
     uint16_t young[YOUNG_BINS]; /* votes by the tick that first sees them (saturate) */
     int country;         /* -1 for a service total */
@@ -193,6 +195,7 @@ static struct cell *cell_new(struct det *d, int country)
 {
     struct cell *c = xcalloc(1, sizeof(*c));
     base_init(&c->base);
+    c->rate_minute = INT64_MIN;
     c->country = country;
     d->ncells++;
     return c;
@@ -323,6 +326,22 @@ static double young_votes(const struct det *d, const struct cell *c, int64_t min
  * all first repeats, against the expectation of its span less the young
  * seconds; it is the same rule at every second of the minute, so the
  * defence does not depend on when a brigade starts. */
+/* The expected count of one minute of c: the baseline is only learned at
+ * minute closes, so it is worked out then for the next minute (every tick
+ * scores it again). */
+static double minute_rate(const struct cell *c, int64_t minute)
+{
+    return c->rate_minute == minute ? c->rate : base_expected(&c->base, minute, 1);
+}
+
+/* The rate of the young seconds a window leaves out: this minute's, or at
+ * a minute's close (scored as the next minute) the closed one's, where the
+ * young seconds are. */
+static double young_rate(const struct cell *c, int64_t minute)
+{
+    return c->rate_minute == minute - 60 ? c->rate : minute_rate(c, minute);
+}
+
 static struct window score_cell(const struct det *d, const struct service *s,
                                 const struct cell *c, int64_t minute, double f,
                                 double floor_clients, double floor_ratio, double needed)
@@ -331,10 +350,10 @@ static struct window score_cell(const struct det *d, const struct service *s,
     struct window best = {0, 0, 0, 0, 0};
     double yv[YOUNG_BACK] = {0};
     double young_minutes = young_votes(d, c, minute, yv);
-    double rate = base_expected(&c->base, minute, 1);
+    double rate = f > 0 ? minute_rate(c, minute) : young_rate(c, minute);
     double e = (f > 0 ? effective(c->votes, c->first_repeats) : 0) - yv[0];
     double mu = f > 0 ? rate * f : 0;
-    uint32_t have = 0;
+    uint32_t have = 0, young_back = 1;
     for (size_t w = 0; w < NWINDOWS; w++) {
         uint32_t n = (uint32_t)WINDOWS[w];
         if (n > c->known || n > since)
@@ -342,9 +361,9 @@ static struct window score_cell(const struct det *d, const struct service *s,
         for (; have < n; have++) {
             e += ring_at(c->ring_e, c, have);
             mu += ring_at(c->ring_mu, c, have);
-            if (have + 1 < YOUNG_BACK)
-                e -= yv[have + 1];
         }
+        for (; young_back <= have && young_back < YOUNG_BACK; young_back++)
+            e -= yv[young_back]; /* the young votes of the closed minutes now in */
         double minutes = n + f;
         double mature = minutes - young_minutes; /* the span whose votes count */
         if (mature <= 0)
@@ -656,7 +675,7 @@ static void close_cell(const struct det *d, const struct service *s, struct cell
     if (c->closed == 0 && c->reports == 0)
         return; /* a series starts at its first report, whenever it was registered */
     double e = effective(c->votes, c->first_repeats);
-    double mu = base_expected(&c->base, minute, 1);
+    double mu = minute_rate(c, minute);
     c->known = base_hours(&c->base) ? c->known + 1 : 0;
     c->ring_e[c->closed % RING] = (float)e;
     c->ring_mu[c->closed % RING] = (float)mu;
@@ -667,6 +686,8 @@ static void close_cell(const struct det *d, const struct service *s, struct cell
     c->suspect = suspect ? c->suspect + 1 : 0;
     base_observe(&c->base, minute, e > 0 ? e : 0, 1,
                  in_incident || (suspect && c->suspect <= SUSPECT_MAX_MINUTES));
+    c->rate = base_expected(&c->base, minute + 60, 1);
+    c->rate_minute = minute + 60;
     c->last_votes = c->votes;
     c->reports = c->votes = c->first_repeats = 0;
     memset(c->problems, 0, sizeof(c->problems));
