@@ -10,6 +10,7 @@ generator's traces are scored by the shared scorer too. Traces are small
 
 Checks that the detector does not meet on some trace are marked
 expectedFailure one by one, with what was measured."""
+import datetime as dt
 import json
 import os
 import shutil
@@ -247,6 +248,47 @@ class SimulatedScenarioTest(AcceptanceMixin, unittest.TestCase):
 
     def test_cloud_cascade_005_seed_1(self):
         self.check_cascade(Scenario.get("cloud-cascade", "0.05", 1))
+
+
+def format_time(t):
+    return dt.datetime.fromtimestamp(t, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class ShiftedBrigadeTest(unittest.TestCase):
+    """The generators start brigades on a minute boundary; a brigade that
+    starts anywhere else in the minute must not open an incident either."""
+
+    def test_the_quiet_weeks_brigade_opens_nothing_at_any_second(self):
+        out = os.path.join(Scenario.tmp, "shifted-brigade")
+        simulate(out, "quiet-week", "0.05")
+        with open(os.path.join(out, "quiet-week.truth.json")) as f:
+            brigade = [b for b in json.load(f)["non_incidents"] if b["kind"] == "brigade"][0]
+        start, end = (scoring.parse_time(brigade[k]) for k in ("start", "end"))
+        # The brigade's service alone: nothing else can open there, and no
+        # other incident's cascade bonus applies.
+        with open(os.path.join(out, "quiet-week.ndjson")) as f:
+            reports = [json.loads(l) for l in f if '"%s"' % brigade["service"] in l]
+        reports = [r for r in reports if r["service"] == brigade["service"]]
+        inside = lambda r: (r.get("country") in brigade["countries"] and
+                            start <= scoring.parse_time(r["ts"]) < end)
+        per_client = {}
+        for r in reports:
+            if inside(r):
+                per_client[r.get("client")] = per_client.get(r.get("client"), 0) + 1
+        brigaders = {c for c, n in per_client.items() if n >= 5}
+        self.assertGreaterEqual(len(brigaders), 10, "no brigade found in the trace")
+        for shift in (-40, -20, 10, 30, 50):
+            moved = []
+            for r in reports:
+                if inside(r) and r.get("client") in brigaders:
+                    r = dict(r, ts=format_time(scoring.parse_time(r["ts"]) + shift))
+                moved.append(r)
+            moved.sort(key=lambda r: r["ts"])
+            trace = os.path.join(out, "shift%d.ndjson" % shift)
+            with open(trace, "w") as f:
+                f.writelines(json.dumps(r) + "\n" for r in moved)
+            found = detect(trace, trace + ".detected")
+            self.assertEqual(found, [], "brigade moved by %d s opened %s" % (shift, found))
 
 
 @unittest.skipUnless(os.path.exists(GENERATOR) and os.path.exists(SHARED_SCORER),
