@@ -236,6 +236,16 @@ static void write_stages(struct api *api, struct buf *b)
                       "Transactions of reports that failed and were rolled back.");
     prom_write_sample(b, "downwatch_store_commit_failures_total", NULL, NULL,
                       (double)st.failures);
+    prom_write_family(b, "downwatch_store_checkpoints_total", "counter",
+                      "WAL checkpoints, by the checkpoint thread or by a committing thread "
+                      "(when the WAL passed 16384 pages).");
+    prom_write_sample(b, "downwatch_store_checkpoints_total", "by", "checkpoint_thread",
+                      (double)st.checkpoints_background);
+    prom_write_sample(b, "downwatch_store_checkpoints_total", "by", "committer",
+                      (double)st.checkpoints_writer);
+    prom_write_family(b, "downwatch_store_wal_pages", "gauge",
+                      "Pages in the write-ahead log after the last commit.");
+    prom_write_sample(b, "downwatch_store_wal_pages", NULL, NULL, (double)st.wal_pages);
 
     prom_write_family(b, "downwatch_series_active", "gauge",
                       "(service, country) series of counts kept in memory.");

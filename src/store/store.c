@@ -12,7 +12,7 @@
  * frees (nothing is dropped); any other failure rolls the transaction back
  * and fails its batches with a negative errno, and the writer carries on.
  * store_scan reads through a connection of its own, which WAL lets run
- * alongside the writer. */
+ * alongside the writer, and checkpoint.c checkpoints through another. */
 #include "store/store.h"
 
 #include <errno.h>
@@ -34,6 +34,7 @@
 #include "core/log.h"
 #include "core/timeutil.h"
 #include "prom/prom.h"
+#include "store/checkpoint.h"
 
 #define STORE_SCHEMA_VERSION 4
 #define STORE_APPLICATION_ID 0x64776368 /* "dwch" in the file header */
@@ -188,6 +189,7 @@ struct store {
     char *db_path;
     int lock_fd;
     sqlite3 *db;             /* the writer's connection */
+    struct ckpt *ckpt;       /* checkpoints of its WAL */
     sqlite3_stmt *begin;     /* BEGIN IMMEDIATE, prepared once */
     sqlite3_stmt *commit;    /* COMMIT, prepared once */
     sqlite3_stmt *insert;
@@ -727,6 +729,7 @@ static void *writer_main(void *arg)
 /* Release whatever store_open set up; the writer has stopped. */
 static void store_free(struct store *s)
 {
+    ckpt_stop(s->ckpt);
     sqlite3_finalize(s->mark);
     sqlite3_finalize(s->insert);
     sqlite3_finalize(s->commit);
@@ -825,6 +828,10 @@ struct store *store_open(const struct store_config *cfg, const struct catalog *c
      * loops would stall behind it): a busy database is retried by the
      * writer between pauses, with dbmu released. */
     sqlite3_busy_timeout(s->db, 0);
+    s->ckpt = ckpt_start(s->db, s->db_path, cfg->sync == STORE_SYNC_FULL ? "FULL" : "NORMAL",
+                         err, errsz);
+    if (!s->ckpt)
+        goto fail;
     rc = pthread_create(&s->writer, NULL, writer_main, s);
     if (rc != 0) {
         err_set(err, errsz, "cannot start the writer thread: %s", strerror(rc));
@@ -983,6 +990,11 @@ void store_get_stats(struct store *s, struct store_stats *out)
     pthread_mutex_lock(&s->mu);
     *out = s->stats;
     pthread_mutex_unlock(&s->mu);
+    struct ckpt_stats ck;
+    ckpt_get_stats(s->ckpt, &ck);
+    out->checkpoints_background = ck.background;
+    out->checkpoints_writer = ck.writer;
+    out->wal_pages = ck.wal_pages;
 }
 
 void store_close(struct store *s)
@@ -995,7 +1007,11 @@ void store_close(struct store *s)
     pthread_mutex_unlock(&s->mu);
     pthread_join(s->writer, NULL); /* the writer drains the queue first */
 
+    pthread_mutex_lock(&s->dbmu);
+    ckpt_stop(s->ckpt);
+    s->ckpt = NULL;
     int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    pthread_mutex_unlock(&s->dbmu);
     char q[256];
     if (rc != SQLITE_OK)
         log_warn("checkpoint at close failed", "db=%s err=%s",

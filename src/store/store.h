@@ -9,6 +9,8 @@
  * crashes; sync "full" also survives power loss at the cost of an fsync per
  * commit. The queue is bounded in reports: a full queue refuses new batches
  * (the API answers 503) instead of growing memory.
+ * The WAL is copied into the database file by a checkpoint thread of its own
+ * (checkpoint.h), not inside the commits of the HTTP event loops.
  *
  * One downwatch per data directory: an flock on DIR/downwatch.lock makes a
  * second server on the same directory refuse to start.
@@ -103,6 +105,9 @@ struct store_stats {
     size_t queue_max;      /* the configuration's queue_max */
     int64_t last_commit_ns; /* last commit, from holding the write lock to the
                              * end of COMMIT (without any wait for the lock) */
+    uint64_t checkpoints_background; /* WAL checkpoints off the committing threads */
+    uint64_t checkpoints_writer;     /* and on them (checkpoint.h) */
+    uint64_t wal_pages;              /* the WAL's size after the last commit */
 };
 
 struct store;

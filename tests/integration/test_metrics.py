@@ -4,9 +4,10 @@ repeated, rejected line by line, rate-limited; reads of several routes; a
 format (promtext.py, which also holds it to the naming conventions), and
 its figures are exactly that traffic: reports received = accepted +
 rejected, rejections by reason, requests by route and code with a latency
-histogram each, the store's commits and queue, open incidents per catalog
-service, webhook deliveries at 0, process figures. With metrics_token set,
-the page needs that bearer token."""
+histogram each, the store's commits, queue and WAL, open incidents per
+catalog service, webhook deliveries at 0, process figures. With
+metrics_token set, the page needs that bearer token. A flood of reports is
+checkpointed by the checkpoint thread."""
 import json
 import os
 import time
@@ -30,6 +31,37 @@ def scrape(srv, headers=None):
     r = srv.request("GET", "/metrics", headers=headers)
     assert r.status == 200, r
     return r, promtext.parse(r.body)
+
+
+class CheckpointTest(unittest.TestCase):
+    """Reports past a thousand WAL pages: the checkpoint thread copies them
+    into the database file, not the HTTP loop that commits, and the WAL
+    restarts once the flood has stopped."""
+
+    def test_a_flood_is_checkpointed_by_the_checkpoint_thread(self):
+        srv = Server("--rate_limit", "0", "--network_rate_limit", "0")
+        srv.start()
+        try:
+            for b in range(60):  # ~1400 WAL pages
+                r = srv.post_ndjson([report(client="%d-%d" % (b, i)) for i in range(2000)])
+                self.assertEqual(r.status, 202, r.body[:300])
+            deadline = time.time() + 10
+            while True:
+                f = scrape(srv)[1]
+                done = f["downwatch_store_checkpoints_total"].value(by="checkpoint_thread")
+                if done >= 1 or time.time() > deadline:
+                    break
+                time.sleep(0.1)
+            self.assertGreaterEqual(done, 1)
+            self.assertEqual(f["downwatch_store_checkpoints_total"].value(by="committer"), 0)
+            # After the quiet spell the WAL is caught up: the next commit
+            # starts it again from its beginning.
+            time.sleep(0.5)
+            self.assertEqual(srv.post_json(report(client="after")).status, 202)
+            self.assertLess(scrape(srv)[1]["downwatch_store_wal_pages"].value(), 1000)
+        finally:
+            self.assertEqual(srv.stop(), 0, srv.log()[-3000:])
+            srv.cleanup()
 
 
 class MetricsTest(unittest.TestCase):
@@ -119,6 +151,12 @@ class MetricsTest(unittest.TestCase):
         self.assertEqual(f["downwatch_detector_tick_duration_seconds"].type, "histogram")
         watermark = f["downwatch_detector_watermark_seconds"].value()
         self.assertLess(abs(watermark - time.time()), 120)
+
+        # A few commits leave a short WAL, which nobody had to checkpoint.
+        self.assertGreater(f["downwatch_store_wal_pages"].value(), 0)
+        checkpoints = f["downwatch_store_checkpoints_total"]
+        self.assertEqual(checkpoints.value(by="checkpoint_thread"), 0)
+        self.assertEqual(checkpoints.value(by="committer"), 0)
 
     def test_every_catalog_service_has_its_open_incidents_gauge(self):
         services = {s["id"] for s in self.srv.get("/api/v1/services").json()["services"]}
