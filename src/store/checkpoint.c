@@ -14,9 +14,9 @@
  * While the WAL is past CKPT_PAGES with frames that the last checkpoint did
  * not copy (commits came in during or after it), the thread also wakes
  * after CKPT_QUIET_MS without a request: when a flood ends, the WAL is
- * caught up and the next commit restarts it. The hook raises `pending` before it takes the mutex to signal,
- * and the thread reads it under that mutex before it sleeps: no wake-up is
- * lost. */
+ * caught up and the next commit restarts it. The hook raises `pending`
+ * before it takes the mutex to signal, and the thread reads it under that
+ * mutex before it sleeps: no wake-up is lost. */
 #include "store/checkpoint.h"
 
 #include <errno.h>
@@ -178,6 +178,10 @@ void ckpt_stop(struct ckpt *c)
 
 void ckpt_get_stats(struct ckpt *c, struct ckpt_stats *out)
 {
+    if (!c) {
+        *out = (struct ckpt_stats){0};
+        return;
+    }
     out->background = atomic_load_explicit(&c->background, memory_order_relaxed);
     out->writer = atomic_load_explicit(&c->by_writer, memory_order_relaxed);
     out->wal_pages = atomic_load_explicit(&c->wal_pages, memory_order_relaxed);

@@ -52,6 +52,7 @@ struct ckpt *ckpt_start(sqlite3 *writer, const char *db_path, const char *synchr
  * a no-op. */
 void ckpt_stop(struct ckpt *c);
 
+/* Zeros for NULL. */
 void ckpt_get_stats(struct ckpt *c, struct ckpt_stats *out);
 
 #endif
