@@ -287,14 +287,6 @@ struct window {
     double score, observed, expected, minutes, inv_size;
 };
 
-/* Counts an incident would call calm: not far above expectation, or not
- * significant. */
-static int calm_counts(const struct cell *c, int64_t minute, double e, double mu, double minutes)
-{
-    return e <= CALM_RATIO * mu + 3 ||
-           tail_score(e, mu, base_inv_size(&c->base, minute, minutes)) < CALM_SCORE;
-}
-
 #define YOUNG_BACK 4 /* young votes fall at most this many minutes back (0: the open one) */
 
 /* The votes of c still young at this tick (the last maturity_ticks ticks),
@@ -318,14 +310,6 @@ static double young_votes(const struct det *d, const struct cell *c, int64_t min
     return (double)(m * tick) / 60.0;
 }
 
-/* The best window of a cell at time t, f of the open minute elapsed. Windows
- * that miss a floor do not count. Votes count once they are mature
- * (vote_maturity old), first repeats at once: a brigade's client votes
- * before it repeats, so its young vote looks like a person until the repeat
- * that cancels it arrives. Each window therefore sums the mature votes and
- * all first repeats, against the expectation of its span less the young
- * seconds; it is the same rule at every second of the minute, so the
- * defence does not depend on when a brigade starts. */
 /* The expected count of one minute of c: the baseline is only learned at
  * minute closes, so it is worked out then for the next minute (every tick
  * scores it again). */
@@ -342,6 +326,14 @@ static double young_rate(const struct cell *c, int64_t minute)
     return c->rate_minute == minute - 60 ? c->rate : minute_rate(c, minute);
 }
 
+/* The best window of a cell at time t, f of the open minute elapsed. Windows
+ * that miss a floor do not count. Votes count once they are mature
+ * (vote_maturity old), first repeats at once: a brigade's client votes
+ * before it repeats, so its young vote looks like a person until the repeat
+ * that cancels it arrives. Each window therefore sums the mature votes and
+ * all first repeats, against the expectation of its span less the young
+ * seconds; it is the same rule at every second of the minute, so the
+ * defence does not depend on when a brigade starts. */
 static struct window score_cell(const struct det *d, const struct service *s,
                                 const struct cell *c, int64_t minute, double f,
                                 double floor_clients, double floor_ratio, double needed)
@@ -562,7 +554,8 @@ static int calm_cell(const struct cell *c, int64_t minute)
         e += ring_at(c->ring_e, c, b);
         mu += ring_at(c->ring_mu, c, b);
     }
-    return calm_counts(c, minute, e, mu, CALM_WINDOW);
+    return e <= CALM_RATIO * mu + 3 ||
+           tail_score(e, mu, base_inv_size(&c->base, minute, CALM_WINDOW)) < CALM_SCORE;
 }
 
 /* Once a minute while open: countries, problems, calm, group. */

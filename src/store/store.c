@@ -556,10 +556,6 @@ static int insert_row(struct store *s, const struct store_report *r, int64_t *la
     return rc;
 }
 
-/* Insert every row of the list (rows in all) in one transaction and commit.
- * Returns 0, -EBUSY when another process holds the write lock (nothing done,
- * retry), or another negative errno after rolling back. *took_ns is the time
- * from holding the write lock to the end of the commit. */
 /* Run a statement without results (BEGIN, COMMIT) and make it ready for
  * the next time: SQLITE_OK or the error. */
 static int step_once(sqlite3_stmt *st)
@@ -569,6 +565,10 @@ static int step_once(sqlite3_stmt *st)
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+/* Insert every row of the list (rows in all) in one transaction and commit.
+ * Returns 0, -EBUSY when another process holds the write lock (nothing done,
+ * retry), or another negative errno after rolling back. *took_ns is the time
+ * from holding the write lock to the end of the commit. */
 static int write_batches(struct store *s, const struct store_batch *list, size_t rows,
                          int64_t *took_ns)
 {
